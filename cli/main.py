@@ -1,0 +1,28 @@
+"""Entry point of the ``sia`` command."""
+
+from __future__ import annotations
+
+import click
+
+from cli.audit import audit
+from cli.database import migrate
+from cli.processes import beat, flower, ping, web, worker
+from cli.run import run
+from cli.staff import create_staff
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def sia() -> None:
+    """SIA Certificación: back office that certifies payroll-software vendors."""
+
+
+for command in (run, web, worker, beat, flower, ping, migrate, create_staff, audit):
+    sia.add_command(command)
+
+
+def main() -> None:
+    sia()
+
+
+if __name__ == "__main__":
+    main()

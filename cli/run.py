@@ -1,0 +1,97 @@
+"""`sia run`: the whole system on one machine (migrations, web, a worker and beat)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import click
+from sqlmodel import func, select
+
+from core.config import get_settings
+from core.db import session_scope
+from schema import StaffUser
+from schema.migrate import upgrade
+
+STOP_GRACE_SECONDS = 20
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Own session: a Ctrl-C reaches only this supervisor, which then stops the children in
+    # order instead of every process reacting to the terminal's signal on its own.
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True
+    )
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _sign_in_hint(base_url: str) -> str:
+    with session_scope() as session:
+        staff = session.exec(select(func.count()).select_from(StaffUser)).one()
+    if staff:
+        return f"Personal: ingresa en {base_url}/ con tu correo y contraseña."
+    return (
+        "Aún no hay usuarios de personal; crea uno con:\n"
+        '  sia create-staff --email tu.correo@infonavit.org.mx --nombre "Tu Nombre" '
+        "--rol administrador"
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--concurrency", "-c", default=2, show_default=True, type=int)
+def run(host: str, port: int, concurrency: int) -> None:
+    """Run everything on this machine until Ctrl-C or SIGTERM."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    env = {**os.environ, "SIA_VAR_DIR": str(settings.var_dir)}
+    children = {
+        "web": _spawn(["web", "--host", host, "--port", str(port)], env),
+        "worker": _spawn(["worker", "--concurrency", str(concurrency)], env),
+        "beat": _spawn(["beat"], env),
+    }
+    stopping = False
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base_url = f"http://{shown_host}:{port}"
+    click.echo(f"SIA Certificación en {base_url}  (estado: {base_url}/healthz)")
+    click.echo(f"Datos en {settings.var_dir}; correos como archivos .eml en {settings.mail_url}")
+    click.echo(_sign_in_hint(base_url))
+    click.echo("Ctrl-C para detener.")
+
+    failed: str | None = None
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                failed, stopping = name, True
+                break
+        time.sleep(0.3)
+    click.echo("Deteniendo…")
+    _stop(children)
+    if failed:
+        click.echo(f"El proceso «{failed}» terminó inesperadamente.", err=True)
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: settings, database sessions, clocks and storage paths."""

@@ -1,0 +1,91 @@
+"""Settings for every process (web, worker, beat, command line).
+
+Every field is overridable by an ``SIA_``-prefixed environment variable. With none set, the
+defaults describe the *embedded* deployment: everything under ``./var`` of the directory the
+process starts in, with no server to install.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIA_", extra="ignore")
+
+    var_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "var",
+        description="Root of the embedded state; the other defaults live below it.",
+    )
+    database_url: str = ""
+    broker_url: str = ""
+    result_backend: str = ""
+    mail_url: str = ""
+    storage_dir: Path | None = None
+    secret_key: SecretStr | None = None
+    timezone: str = "America/Mexico_City"
+    mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
+    base_url: str = "http://127.0.0.1:8000"
+    # Redis re-delivers an unacknowledged message after this many seconds; it must exceed the
+    # longest task (see task_time_limit) or a slow task would run twice in parallel.
+    broker_visibility_timeout: int = 3 * 3600
+    task_time_limit: int = 15 * 60
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        self.var_dir = self.var_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'sia.sqlite3'}"
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if not self.result_backend:
+            self.result_backend = f"db+sqlite:///{self.var_dir / 'celery-results.sqlite3'}"
+        if not self.mail_url:
+            self.mail_url = f"file://{self.var_dir / 'mail'}"
+        if self.storage_dir is None:
+            self.storage_dir = self.var_dir / "storage"
+        ZoneInfo(self.timezone)  # fail at start-up, not on the first deadline
+        return self
+
+    @property
+    def is_embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.var_dir / "broker"
+
+    @property
+    def storage(self) -> Path:
+        assert self.storage_dir is not None
+        return self.storage_dir
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def secret(self) -> str:
+        """The signing secret for cookies and tokens.
+
+        Production sets ``SIA_SECRET_KEY``; the embedded default keeps a random one in
+        ``var/secret-key`` so sessions survive a restart.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.var_dir / "secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

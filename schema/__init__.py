@@ -1,0 +1,52 @@
+"""The data model: every table, importable from here so metadata and migrations see them all."""
+
+from sqlmodel import SQLModel
+
+from schema.audit import GENESIS_HASH, AuditEvent, AuditHead
+from schema.calendar import NonWorkingDay
+from schema.certifications import Certification, CertificationState, TestSet
+from schema.documents import Document, DocumentKind
+from schema.evidence import (
+    EvidenceSubmission,
+    Finding,
+    FindingSource,
+    Review,
+    ReviewDecision,
+    Severity,
+    SubmissionStatus,
+    Verdict,
+)
+from schema.folios import FolioIssue
+from schema.organizations import Organization, OrganizationKind
+from schema.outbox import OutboxEmail, OutboxStatus
+from schema.staff import StaffRole, StaffUser
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEvent",
+    "AuditHead",
+    "Certification",
+    "CertificationState",
+    "Document",
+    "DocumentKind",
+    "EvidenceSubmission",
+    "Finding",
+    "FindingSource",
+    "FolioIssue",
+    "NonWorkingDay",
+    "Organization",
+    "OrganizationKind",
+    "OutboxEmail",
+    "OutboxStatus",
+    "Review",
+    "ReviewDecision",
+    "Severity",
+    "StaffRole",
+    "StaffUser",
+    "SubmissionStatus",
+    "TestSet",
+    "Verdict",
+    "metadata",
+]

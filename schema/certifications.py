@@ -1,0 +1,84 @@
+"""A vendor's certification request and the rounds of test sets it goes through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from schema.base import JSONType, UTCDateTime, enum_column, utcnow
+
+
+class CertificationState(StrEnum):
+    """States of DOMAIN §3. Values are stable API codes; `label` is what vendors see."""
+
+    SOLICITADA = "solicitada"
+    EN_ESPERA_DE_DOCUMENTOS = "en_espera_de_documentos"
+    EN_ANALISIS = "en_analisis"
+    CON_INCONSISTENCIAS = "con_inconsistencias"
+    APROBADA_PENDIENTE_DE_FIRMA = "aprobada_pendiente_de_firma"
+    CERTIFICADA = "certificada"
+    VENCIDA = "vencida"
+    CANCELADA = "cancelada"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    CertificationState.SOLICITADA: "Solicitada",
+    CertificationState.EN_ESPERA_DE_DOCUMENTOS: "En espera de documentos",
+    CertificationState.EN_ANALISIS: "En análisis",
+    CertificationState.CON_INCONSISTENCIAS: "Con inconsistencias",
+    CertificationState.APROBADA_PENDIENTE_DE_FIRMA: "Aprobada, pendiente de firma",
+    CertificationState.CERTIFICADA: "Certificada",
+    CertificationState.VENCIDA: "Vencida",
+    CertificationState.CANCELADA: "Cancelada",
+}
+
+
+class Certification(SQLModel, table=True):
+    __tablename__ = "certifications"
+    __table_args__ = (sa.Index("ix_certifications_state_due", "state", "evidence_due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    folio: str = Field(max_length=10, unique=True)
+    vendor_id: int = Field(foreign_key="organizations.id", index=True)
+    # Written only by workflow.transitions, which also writes the audit event.
+    state: CertificationState = Field(
+        sa_column=enum_column(CertificationState, nullable=False, index=True)
+    )
+    round: int = Field(default=1)
+    version: int = Field(default=1)
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    evidence_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TestSet(SQLModel, table=True):
+    """The randomized test set of one round. `answers` never leaves the back office."""
+
+    __tablename__ = "test_sets"
+    __table_args__ = (
+        sa.UniqueConstraint("certification_id", "round", name="uq_test_sets_certification_round"),
+    )
+    __test__ = False  # not a pytest test class, despite the name
+
+    id: int | None = Field(default=None, primary_key=True)
+    certification_id: int = Field(foreign_key="certifications.id", index=True)
+    round: int
+    folio: str = Field(max_length=10, unique=True)
+    seed: str = Field(max_length=100)
+    emitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    patron_rfc: str = Field(max_length=13)
+    patron_nrp: str = Field(max_length=11, index=True)
+    sandbox_password_hash: str = Field(max_length=200)
+    document: dict[str, Any] = Field(sa_type=JSONType)
+    answers: dict[str, Any] = Field(sa_type=JSONType)
+    avisos_responses: list[dict[str, Any]] = Field(sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

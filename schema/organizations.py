@@ -1,0 +1,31 @@
+"""Vendors (desarrolladores) and employers (patrones) known to the back office."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from schema.base import UTCDateTime, enum_column, utcnow
+
+
+class OrganizationKind(StrEnum):
+    DESARROLLADOR = "desarrollador"
+    PATRON = "patron"
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+    __table_args__ = (sa.UniqueConstraint("kind", "rfc", name="uq_organizations_kind_rfc"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: OrganizationKind = Field(sa_column=enum_column(OrganizationKind, nullable=False))
+    rfc: str = Field(max_length=13, index=True)
+    razon_social: str = Field(max_length=300)
+    nrp: str | None = Field(default=None, max_length=11, unique=True)
+    email: str = Field(max_length=320)
+    # The SIA password is emailed once and kept only as an argon2 hash (DOMAIN §2).
+    sia_password_hash: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,1 @@
+"""Task modules, one per concern; each task calls a domain or workflow function."""
