@@ -19,7 +19,7 @@ def verify() -> None:
     with session_scope() as session:
         report = verify_chain(session)
     if report.ok:
-        click.echo(f"Cadena de auditoría íntegra: {report.events_checked} eventos verificados.")
+        click.echo(f"Cadena de auditoría íntegra (eventos verificados: {report.events_checked}).")
         return
     click.echo(
         f"Cadena de auditoría ROTA en el evento {report.broken_at}: {report.problem} "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +50,10 @@ class Settings(BaseSettings):
             self.mail_url = f"file://{self.var_dir / 'mail'}"
         if self.storage_dir is None:
             self.storage_dir = self.var_dir / "storage"
-        ZoneInfo(self.timezone)  # fail at start-up, not on the first deadline
+        try:
+            ZoneInfo(self.timezone)  # fail at start-up, not on the first deadline
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"zona horaria desconocida: {self.timezone!r}") from None
         return self
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from kombu import Connection
@@ -32,8 +33,8 @@ def probe_database(engine: Engine) -> Probe:
 def probe_broker(settings: Settings, timeout: int = 2) -> Probe:
     if settings.is_embedded_broker:
         queue_dir = settings.broker_dir / "queue"
-        if not queue_dir.is_dir():
-            return Probe(False, f"no existe la carpeta del broker {queue_dir}")
+        if not os.access(queue_dir, os.W_OK):
+            return Probe(False, f"no se puede escribir en la carpeta del broker {queue_dir}")
         return Probe(True)
     try:
         with Connection(settings.broker_url, connect_timeout=timeout) as conn:

@@ -44,6 +44,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "timezone": settings.timezone,
         "enable_utc": True,
         "worker_hijack_root_logger": False,
+        # Pidbox queue names contain dots, which the filesystem transport cannot route.
+        "worker_enable_remote_control": not settings.is_embedded_broker,
     }
     if settings.is_embedded_broker:
         folder = settings.broker_dir
@@ -55,8 +57,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "control_folder": str(folder / "control"),
             "processed_folder": str(folder / "processed"),
         }
-        # Pidbox queue names contain dots, which the filesystem transport cannot route.
-        config["worker_enable_remote_control"] = False
     else:
         config["broker_transport_options"] = {
             "visibility_timeout": settings.broker_visibility_timeout

@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    the whole system on this machine (embedded default: SQLite, filesystem broker, mail as files)
+#   make test   lint, type-check and the test suite (needs PostgreSQL and Redis on 127.0.0.1)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint lock bench clean
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . --config-settings editable_mode=compat
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sia run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+test: lint
+	$(BIN)/pytest -q
+
+# Re-pin after editing dependencies in pyproject.toml (the lock names no registry host).
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --no-header --generate-hashes -q -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,135 @@
+"""Shared fixtures: real databases (SQLite file and a throwaway PostgreSQL database per test),
+Redis, and settings pointed at them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy.engine import Engine
+
+from core import config, db
+from core.config import Settings
+from core.db import make_engine
+from schema.migrate import upgrade
+from workers.app import app as celery_app
+from workers.app import celery_config
+
+PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
+# Dedicated Redis databases so the suite never touches data of anything else on the server.
+REDIS_BROKER_DB, REDIS_RESULTS_DB = 13, 14
+
+
+def _sqlalchemy_pg(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _pg_dsn(database: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + database
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test clones (CREATE DATABASE … TEMPLATE)."""
+    problem = _pg_available()
+    if problem:
+        pytest.skip(f"PostgreSQL NOT AVAILABLE at {PG_ADMIN} ({problem}); start it (see .ci/run)")
+    name = f"sia_tpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade(_sqlalchemy_pg(_pg_dsn(name)))
+    yield name
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    name = f"sia_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _sqlalchemy_pg(_pg_dsn(name))
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "sia.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database of each kind."""
+    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[Settings]:
+    """Process settings (as web, workers and CLI read them) pointed at the test database."""
+    for key in list(os.environ):
+        if key.startswith("SIA_") and not key.startswith("SIA_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("SIA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SIA_DATABASE_URL", db_url)
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    current = config.get_settings()
+    # The Celery app is configured once per process, as in production; re-point it here.
+    saved = dict(celery_app.conf)
+    celery_app.conf.update(celery_config(current))
+    yield current
+    celery_app.conf.update(saved)
+    db.get_engine().dispose()
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis NOT AVAILABLE at {REDIS_URL} ({exc}); start it (see .ci/run)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_urls(redis_server: str) -> tuple[str, str]:
+    broker, results = f"{redis_server}/{REDIS_BROKER_DB}", f"{redis_server}/{REDIS_RESULTS_DB}"
+    for url in (broker, results):
+        redis.Redis.from_url(url).flushdb()
+    return broker, results

@@ -1,0 +1,42 @@
+from fastapi.testclient import TestClient
+
+from core import config, db
+from review.app import create_app
+
+
+def _client() -> TestClient:
+    return TestClient(create_app())
+
+
+def test_healthz_ok_on_embedded_default(settings):
+    response = _client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": {"ok": True}, "broker": {"ok": True}}
+
+
+def test_healthz_503_when_database_is_down(settings, monkeypatch):
+    monkeypatch.setenv("SIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/nada")
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    response = _client().get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"]["ok"] is False and body["database"]["error"]
+    assert body["broker"] == {"ok": True}
+
+
+def test_healthz_on_redis_broker_and_when_it_is_down(settings, monkeypatch, redis_urls):
+    monkeypatch.setenv("SIA_BROKER_URL", redis_urls[0])
+    config.get_settings.cache_clear()
+    assert _client().get("/healthz").status_code == 200
+    monkeypatch.setenv("SIA_BROKER_URL", "redis://127.0.0.1:1/0")
+    config.get_settings.cache_clear()
+    response = _client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+
+
+def test_home_page_is_spanish(settings):
+    response = _client().get("/")
+    assert response.status_code == 200
+    assert 'lang="es-MX"' in response.text and "Certificación" in response.text

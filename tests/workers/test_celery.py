@@ -1,0 +1,63 @@
+"""A real worker (celery.contrib.testing) on the real Redis broker and result backend."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from sqlmodel import Session
+
+from core.config import Settings
+from workers import queues
+from workers.app import app, celery_config
+from workers.enqueue import enqueue_after_commit
+from workers.tasks.system import ping
+
+
+@pytest.fixture
+def redis_worker(redis_urls, tmp_path: Path) -> Iterator[None]:
+    broker, results = redis_urls
+    settings = Settings(var_dir=tmp_path, broker_url=broker, result_backend=results)
+    saved = dict(app.conf)
+    app.conf.update(celery_config(settings))
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING",
+            queues=list(queues.ALL), shutdown_timeout=20,
+        ):
+            yield
+    finally:
+        app.conf.update(saved)
+
+
+def test_reliability_settings():
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    redis = celery_config(Settings(broker_url="redis://x", result_backend="redis://y"))
+    assert redis["broker_transport_options"]["visibility_timeout"] > redis["task_time_limit"]
+    assert {q.name for q in conf.task_queues} >= {"default", "mail", "evidence"}
+    assert conf.beat_schedule
+
+
+def test_task_round_trip_through_redis(redis_worker):
+    answer = ping.delay().get(timeout=20)
+    assert answer["pong"] is True
+
+
+def test_tasks_are_queued_only_after_commit(redis_worker, engine):
+    committed, rolled_back = str(uuid.uuid4()), str(uuid.uuid4())
+    with Session(engine) as session:
+        enqueue_after_commit(session, ping.s().set(task_id=rolled_back))
+        session.rollback()
+    with Session(engine) as session:
+        enqueue_after_commit(session, ping.s().set(task_id=committed))
+        assert app.AsyncResult(committed).state == "PENDING"  # not sent before the commit
+        session.commit()
+    assert app.AsyncResult(committed).get(timeout=20)["pong"] is True
+    # The worker has drained what was sent; the rolled-back one never was.
+    assert ping.delay().get(timeout=20)["pong"] is True
+    assert app.AsyncResult(rolled_back).state == "PENDING"

@@ -1,0 +1,173 @@
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from schema import AuditEvent, Certification, CertificationState, Organization, OrganizationKind
+from workflow.state_machine import (
+    TRANSITIONS,
+    Event,
+    IllegalTransition,
+    allowed_events,
+    open_certification,
+    transition,
+)
+
+S = CertificationState
+DEADLINE = datetime(2026, 3, 17, 5, 59, 59, tzinfo=UTC)
+NEEDS_DEADLINE = {S.EN_ESPERA_DE_DOCUMENTOS, S.EN_ANALISIS}
+
+# DOMAIN §3, written out independently of the code's table.
+EXPECTED = {
+    (S.SOLICITADA, Event.TEST_SET_SENT): S.EN_ESPERA_DE_DOCUMENTOS,
+    (S.CON_INCONSISTENCIAS, Event.TEST_SET_SENT): S.EN_ESPERA_DE_DOCUMENTOS,
+    (S.EN_ESPERA_DE_DOCUMENTOS, Event.EVIDENCE_ACCEPTED): S.EN_ANALISIS,
+    (S.EN_ESPERA_DE_DOCUMENTOS, Event.EXPIRED): S.VENCIDA,
+    (S.EN_ESPERA_DE_DOCUMENTOS, Event.CANCELLED): S.CANCELADA,
+    (S.EN_ANALISIS, Event.APPROVED): S.APROBADA_PENDIENTE_DE_FIRMA,
+    (S.EN_ANALISIS, Event.REJECTED): S.CON_INCONSISTENCIAS,
+    (S.APROBADA_PENDIENTE_DE_FIRMA, Event.TERMS_SIGNED): S.CERTIFICADA,
+    (S.CERTIFICADA, Event.CANCELLED): S.CANCELADA,
+}
+
+
+def _vendor(session: Session) -> Organization:
+    existing = session.exec(select(Organization)).first()
+    if existing is not None:
+        return existing
+    vendor = Organization(
+        kind=OrganizationKind.DESARROLLADOR,
+        rfc="CAC840428RH1",
+        razon_social="Nóminas Ñandú, S.A. de C.V.",
+        email="certificacion@nandu.example",
+    )
+    session.add(vendor)
+    session.flush()
+    return vendor
+
+
+def _certification_in(session: Session, state: S) -> Certification:
+    cert = open_certification(session, _vendor(session), actor="vendor:CAC840428RH1")
+    # Only the fixture jumps straight to a state; production code always goes through transition().
+    cert.state = state
+    session.add(cert)
+    session.flush()
+    return cert
+
+
+def _deadline_for(event: Event) -> datetime | None:
+    return DEADLINE if TRANSITIONS[event].target in NEEDS_DEADLINE else None
+
+
+def test_table_matches_domain():
+    table = {
+        (source, event): move.target for event, move in TRANSITIONS.items() for source in move.sources
+    }
+    assert table == EXPECTED
+
+
+def test_every_state_event_pair(engine):
+    with Session(engine) as session:
+        for state in S:
+            for event in Event:
+                cert = _certification_in(session, state)
+                expected = EXPECTED.get((state, event))
+                if expected is None:
+                    with pytest.raises(IllegalTransition, match=state.label):
+                        transition(session, cert, event, actor="t", deadline=_deadline_for(event))
+                    assert event not in allowed_events(state)
+                    continue
+                audit = transition(
+                    session, cert, event, actor="staff:7", reason="motivo", deadline=_deadline_for(event)
+                )
+                assert cert.state is expected
+                assert (audit.from_state, audit.to_state) == (state.value, expected.value)
+                assert audit.actor == "staff:7" and audit.reason == "motivo"
+                assert audit.action == f"certification.{event.value}"
+        session.commit()
+
+
+def test_open_certification_issues_folio_and_audit_event(engine):
+    with Session(engine) as session:
+        a = open_certification(session, _vendor(session), actor="vendor:X")
+        session.commit()
+        events = session.exec(select(AuditEvent)).all()
+        assert a.state is S.SOLICITADA and len(a.folio) == 10 and a.folio.isdigit()
+        assert [(e.action, e.to_state) for e in events] == [("certification.requested", "solicitada")]
+
+
+def test_deadlines_and_rounds(engine):
+    with Session(engine) as session:
+        cert = _certification_in(session, S.SOLICITADA)
+        transition(session, cert, Event.TEST_SET_SENT, actor="system", deadline=DEADLINE)
+        assert (cert.round, cert.evidence_due_at) == (1, DEADLINE)
+        transition(session, cert, Event.EVIDENCE_ACCEPTED, actor="system", deadline=DEADLINE + timedelta(days=7))
+        assert cert.review_due_at == DEADLINE + timedelta(days=7)
+        transition(session, cert, Event.REJECTED, actor="staff:1", reason="montos")
+        transition(session, cert, Event.TEST_SET_SENT, actor="system", deadline=DEADLINE + timedelta(days=30))
+        assert cert.round == 2 and cert.version == 5
+        session.commit()
+
+
+def test_entering_a_timed_state_requires_a_deadline(engine):
+    with Session(engine) as session:
+        cert = _certification_in(session, S.SOLICITADA)
+        with pytest.raises(ValueError, match="deadline"):
+            transition(session, cert, Event.TEST_SET_SENT, actor="system")
+        cert2 = _certification_in(session, S.EN_ANALISIS)
+        with pytest.raises(ValueError, match="deadline"):
+            transition(session, cert2, Event.APPROVED, actor="staff:1", deadline=DEADLINE)
+
+
+def test_rolled_back_transition_changes_nothing(engine):
+    with Session(engine) as session:
+        cert = _certification_in(session, S.EN_ESPERA_DE_DOCUMENTOS)
+        session.commit()
+        cert_id = cert.id
+    with Session(engine) as session:
+        cert = session.get(Certification, cert_id)
+        transition(session, cert, Event.EXPIRED, actor="beat")
+        session.rollback()
+    with Session(engine) as session:
+        assert session.get(Certification, cert_id).state is S.EN_ESPERA_DE_DOCUMENTOS
+        assert [e.action for e in session.exec(select(AuditEvent)).all()] == ["certification.requested"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_racing_transitions_never_both_win(engine, db_url):
+    with Session(engine) as session:
+        cert = _certification_in(session, S.EN_ESPERA_DE_DOCUMENTOS)
+        session.commit()
+        cert_id = cert.id
+
+    barrier = threading.Barrier(2)
+    outcomes: dict[Event, str] = {}
+
+    def attempt(event: Event, deadline: datetime | None) -> None:
+        with Session(engine) as session:
+            c = session.get(Certification, cert_id)
+            barrier.wait()  # both have read "En espera de documentos" before either locks
+            try:
+                transition(session, c, event, actor="race", deadline=deadline)
+                session.commit()
+                outcomes[event] = "won"
+            except IllegalTransition:
+                session.rollback()
+                outcomes[event] = "lost"
+
+    threads = [
+        threading.Thread(target=attempt, args=(Event.EVIDENCE_ACCEPTED, DEADLINE)),
+        threading.Thread(target=attempt, args=(Event.EXPIRED, None)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes.values()) == ["lost", "won"]
+    with Session(engine) as session:
+        final = session.get(Certification, cert_id)
+        events = session.exec(select(AuditEvent).where(AuditEvent.action != "certification.requested")).all()
+    winner = next(e for e, o in outcomes.items() if o == "won")
+    assert final.state is TRANSITIONS[winner].target
+    assert len(events) == 1 and events[0].to_state == final.state.value
