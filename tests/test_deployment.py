@@ -13,7 +13,11 @@ from core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SIA_SERVICES = {name: svc for name, svc in COMPOSE["services"].items() if "command" in svc and svc["command"][0] == "sia"}
+SIA_SERVICES = {
+    name: svc
+    for name, svc in COMPOSE["services"].items()
+    if "command" in svc and svc["command"][0] == "sia"
+}
 
 
 def _check_sia_command(argv: list[str]) -> None:
@@ -29,7 +33,16 @@ def _check_sia_command(argv: list[str]) -> None:
 
 
 def test_compose_services_present():
-    assert {"postgres", "redis", "web", "worker", "beat", "flower", "mailcatcher", "migrate"} <= set(COMPOSE["services"])
+    assert {
+        "postgres",
+        "redis",
+        "web",
+        "worker",
+        "beat",
+        "flower",
+        "mailcatcher",
+        "migrate",
+    } <= set(COMPOSE["services"])
 
 
 @pytest.mark.parametrize("name", sorted(SIA_SERVICES))
@@ -54,7 +67,7 @@ def test_one_beat_and_durable_redis():
 
 
 def test_procfile_commands_are_real_sia_subcommands():
-    lines = [l for l in (ROOT / "Procfile").read_text().splitlines() if l.strip()]
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
     kinds = {}
     for line in lines:
         kind, command = line.split(":", 1)

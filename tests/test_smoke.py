@@ -27,7 +27,11 @@ def test_embedded_system_runs_and_stops_cleanly(tmp_path: Path):
     sia = [sys.executable, "-m", "cli.main"]
     proc = subprocess.Popen(
         [*sia, "run", "--port", str(port), "--concurrency", "1"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -44,7 +48,14 @@ def test_embedded_system_runs_and_stops_cleanly(tmp_path: Path):
         assert health.json()["status"] == "ok"
         assert (tmp_path / "var" / "sia.sqlite3").exists()
 
-        ping = subprocess.run([*sia, "ping", "--timeout", "45"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        ping = subprocess.run(
+            [*sia, "ping", "--timeout", "45"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert ping.returncode == 0, ping.stdout + ping.stderr
         assert "Respuesta de" in ping.stdout
     finally:

@@ -21,7 +21,9 @@ def test_healthz_503_when_database_is_down(settings, monkeypatch):
     response = _client().get("/healthz")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "error" and body["database"]["ok"] is False and body["database"]["error"]
+    assert (
+        body["status"] == "error" and body["database"]["ok"] is False and body["database"]["error"]
+    )
     assert body["broker"] == {"ok": True}
 
 

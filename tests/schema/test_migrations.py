@@ -33,7 +33,9 @@ def test_models_and_migrations_do_not_drift(engine):
     assert diff == [], f"models differ from migrations; run alembic revision --autogenerate: {diff}"
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"]
+)
 def test_audit_events_are_append_only_in_the_database(engine, statement):
     from sqlmodel import Session
 

@@ -23,8 +23,13 @@ def redis_worker(redis_urls, tmp_path: Path) -> Iterator[None]:
     app.conf.update(celery_config(settings))
     try:
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING",
-            queues=list(queues.ALL), shutdown_timeout=20,
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            queues=list(queues.ALL),
+            shutdown_timeout=20,
         ):
             yield
     finally:

@@ -1,6 +1,8 @@
+import itertools
+
 import sqlalchemy as sa
 from click.testing import CliRunner
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cli.main import sia
 from schema import AuditEvent
@@ -44,9 +46,9 @@ def test_events_chain_and_verify(engine):
     report = _verify(engine)
     assert report.ok and report.events_checked == 5
     with Session(engine) as session:
-        events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
+        events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
     assert [e.id for e in events] == [1, 2, 3, 4, 5]
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
 
 
 def test_rolled_back_event_leaves_no_trace(engine):

@@ -56,13 +56,19 @@ def _certification_in(session: Session, state: S) -> Certification:
     return cert
 
 
+def _load(session: Session, cert_id: int | None) -> Certification:
+    return session.exec(select(Certification).where(Certification.id == cert_id)).one()
+
+
 def _deadline_for(event: Event) -> datetime | None:
     return DEADLINE if TRANSITIONS[event].target in NEEDS_DEADLINE else None
 
 
 def test_table_matches_domain():
     table = {
-        (source, event): move.target for event, move in TRANSITIONS.items() for source in move.sources
+        (source, event): move.target
+        for event, move in TRANSITIONS.items()
+        for source in move.sources
     }
     assert table == EXPECTED
 
@@ -79,7 +85,12 @@ def test_every_state_event_pair(engine):
                     assert event not in allowed_events(state)
                     continue
                 audit = transition(
-                    session, cert, event, actor="staff:7", reason="motivo", deadline=_deadline_for(event)
+                    session,
+                    cert,
+                    event,
+                    actor="staff:7",
+                    reason="motivo",
+                    deadline=_deadline_for(event),
                 )
                 assert cert.state is expected
                 assert (audit.from_state, audit.to_state) == (state.value, expected.value)
@@ -94,7 +105,9 @@ def test_open_certification_issues_folio_and_audit_event(engine):
         session.commit()
         events = session.exec(select(AuditEvent)).all()
         assert a.state is S.SOLICITADA and len(a.folio) == 10 and a.folio.isdigit()
-        assert [(e.action, e.to_state) for e in events] == [("certification.requested", "solicitada")]
+        assert [(e.action, e.to_state) for e in events] == [
+            ("certification.requested", "solicitada")
+        ]
 
 
 def test_deadlines_and_rounds(engine):
@@ -102,10 +115,22 @@ def test_deadlines_and_rounds(engine):
         cert = _certification_in(session, S.SOLICITADA)
         transition(session, cert, Event.TEST_SET_SENT, actor="system", deadline=DEADLINE)
         assert (cert.round, cert.evidence_due_at) == (1, DEADLINE)
-        transition(session, cert, Event.EVIDENCE_ACCEPTED, actor="system", deadline=DEADLINE + timedelta(days=7))
+        transition(
+            session,
+            cert,
+            Event.EVIDENCE_ACCEPTED,
+            actor="system",
+            deadline=DEADLINE + timedelta(days=7),
+        )
         assert cert.review_due_at == DEADLINE + timedelta(days=7)
         transition(session, cert, Event.REJECTED, actor="staff:1", reason="montos")
-        transition(session, cert, Event.TEST_SET_SENT, actor="system", deadline=DEADLINE + timedelta(days=30))
+        transition(
+            session,
+            cert,
+            Event.TEST_SET_SENT,
+            actor="system",
+            deadline=DEADLINE + timedelta(days=30),
+        )
         assert cert.round == 2 and cert.version == 5
         session.commit()
 
@@ -126,12 +151,14 @@ def test_rolled_back_transition_changes_nothing(engine):
         session.commit()
         cert_id = cert.id
     with Session(engine) as session:
-        cert = session.get(Certification, cert_id)
+        cert = _load(session, cert_id)
         transition(session, cert, Event.EXPIRED, actor="beat")
         session.rollback()
     with Session(engine) as session:
-        assert session.get(Certification, cert_id).state is S.EN_ESPERA_DE_DOCUMENTOS
-        assert [e.action for e in session.exec(select(AuditEvent)).all()] == ["certification.requested"]
+        assert _load(session, cert_id).state is S.EN_ESPERA_DE_DOCUMENTOS
+        assert [e.action for e in session.exec(select(AuditEvent)).all()] == [
+            "certification.requested"
+        ]
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -146,7 +173,7 @@ def test_racing_transitions_never_both_win(engine, db_url):
 
     def attempt(event: Event, deadline: datetime | None) -> None:
         with Session(engine) as session:
-            c = session.get(Certification, cert_id)
+            c = _load(session, cert_id)
             barrier.wait()  # both have read "En espera de documentos" before either locks
             try:
                 transition(session, c, event, actor="race", deadline=deadline)
@@ -166,8 +193,10 @@ def test_racing_transitions_never_both_win(engine, db_url):
         t.join(30)
     assert sorted(outcomes.values()) == ["lost", "won"]
     with Session(engine) as session:
-        final = session.get(Certification, cert_id)
-        events = session.exec(select(AuditEvent).where(AuditEvent.action != "certification.requested")).all()
+        final = _load(session, cert_id)
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action != "certification.requested")
+        ).all()
     winner = next(e for e, o in outcomes.items() if o == "won")
     assert final.state is TRANSITIONS[winner].target
     assert len(events) == 1 and events[0].to_state == final.state.value
