@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.audit import audit
+from cli.calendar import calendar_group
 from cli.database import migrate
 from cli.processes import beat, flower, ping, web, worker
 from cli.run import run
@@ -16,7 +17,7 @@ def sia() -> None:
     """SIA Certificación: back office that certifies payroll-software vendors."""
 
 
-for command in (run, web, worker, beat, flower, ping, migrate, create_staff, audit):
+for command in (run, web, worker, beat, flower, ping, migrate, create_staff, audit, calendar_group):
     sia.add_command(command)
 
 

@@ -1,0 +1,1 @@
+"""Domain rules: retention calculator, business-day calendar, test sets and their signatures."""
