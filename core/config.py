@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mail_url: str = ""
     storage_dir: Path | None = None
     secret_key: SecretStr | None = None
+    # The back office's Ed25519 key that signs avisos responses (PKCS#8 PEM). Production points
+    # this at a provisioned file; the embedded default generates one under the storage dir.
+    avisos_key_file: Path | None = None
     timezone: str = "America/Mexico_City"
     mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
     base_url: str = "http://127.0.0.1:8000"

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.config import get_settings
 from core.db import get_engine
+from review.api import keys
 from review.health import probe_broker, probe_database
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -22,6 +23,8 @@ def create_app() -> FastAPI:
         description="Back office de certificación de desarrolladores del SIA (INFONAVIT).",
         version="0.1.0",
     )
+
+    app.include_router(keys.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["operación"])
     async def healthz() -> JSONResponse:

@@ -42,3 +42,38 @@ def test_home_page_is_spanish(settings):
     response = _client().get("/")
     assert response.status_code == 200
     assert 'lang="es-MX"' in response.text and "Certificación" in response.text
+
+
+def test_public_key_is_served_and_verifies_signed_documents(settings):
+    from core.keys import avisos_keypair
+    from rules.signing import load_public_key_pem, sign_document, verify_document
+
+    response = _client().get("/api/v1/llave-publica")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-pem-file")
+    public_key = load_public_key_pem(response.content)
+    private_key, _ = avisos_keypair()
+    signed = sign_document({"version": "1.0", "avisos": []}, private_key)
+    assert verify_document(signed, public_key)
+    assert _client().get("/api/v1/llave-publica").content == response.content  # one stable key
+
+
+def test_configured_key_file_is_used_in_production(settings, monkeypatch, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from core import config
+    from rules.signing import public_key_pem
+
+    key = Ed25519PrivateKey.generate()
+    path = tmp_path / "avisos.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv("SIA_AVISOS_KEY_FILE", str(path))
+    config.get_settings.cache_clear()
+    assert _client().get("/api/v1/llave-publica").content == public_key_pem(key.public_key())

@@ -1,0 +1,1 @@
+"""JSON API, versioned under /api/v1."""

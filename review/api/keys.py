@@ -1,0 +1,22 @@
+"""The back office's public key, so vendors can verify signed avisos responses."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from core.keys import avisos_keypair
+from rules.signing import public_key_pem
+
+router = APIRouter(tags=["avisos"])
+
+
+@router.get(
+    "/llave-publica",
+    response_class=Response,
+    responses={200: {"content": {"application/x-pem-file": {}}}},
+    summary="Llave pública Ed25519 con la que se firman las respuestas de avisos",
+)
+def llave_publica() -> Response:
+    _, public_key = avisos_keypair()
+    return Response(public_key_pem(public_key), media_type="application/x-pem-file")
