@@ -45,7 +45,7 @@ def _sign_in_hint(base_url: str) -> str:
     with session_scope() as session:
         staff = session.exec(select(func.count()).select_from(StaffUser)).one()
     if staff:
-        return f"Personal: ingresa en {base_url}/ con tu correo y contraseña."
+        return f"Personal: ingresa en {base_url}/ingresar con tu correo y contraseña."
     return (
         "Aún no hay usuarios de personal; crea uno con:\n"
         '  sia create-staff --email tu.correo@infonavit.org.mx --nombre "Tu Nombre" '

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import get_settings
 from core.db import get_engine
 from review.api import keys
 from review.health import probe_broker, probe_database
+from review.pages import dashboard, session
+from review.templating import templates
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+SESSION_HOURS = 8
 
 
 def create_app() -> FastAPI:
@@ -24,7 +24,18 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
 
+    settings = get_settings()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret(),
+        session_cookie="sia_sesion",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
     app.include_router(keys.router, prefix="/api/v1")
+    app.include_router(session.router)
+    app.include_router(dashboard.router)
 
     @app.get("/healthz", tags=["operación"])
     async def healthz() -> JSONResponse:
@@ -43,6 +54,6 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "home.html")
+        return templates.TemplateResponse(request, "home.html")
 
     return app

@@ -1,0 +1,39 @@
+"""Request-scoped dependencies: a database session, the signed-in staff user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import Session
+
+from core.db import get_engine
+from schema import StaffUser
+
+STAFF_SESSION_KEY = "staff_id"
+
+
+def db_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+class SignInRequired(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status.HTTP_303_SEE_OTHER, headers={"Location": "/ingresar"})
+
+
+def current_staff(request: Request, session: DbSession) -> StaffUser:
+    staff_id = request.session.get(STAFF_SESSION_KEY)
+    user = session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
+    if user is None or not user.is_active:
+        request.session.clear()
+        raise SignInRequired()
+    return user
+
+
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]

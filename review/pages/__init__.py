@@ -1,0 +1,1 @@
+"""HTML pages: staff sign-in and the reviewer dashboard."""
