@@ -11,8 +11,14 @@ from core.config import get_settings
 from core.formatting import dinero, fecha, fecha_hora
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["fecha"] = lambda value: fecha(value, get_settings().tz) if value else "—"
-templates.env.filters["fecha_hora"] = lambda value: (
-    fecha_hora(value, get_settings().tz) if value else "—"
-)
-templates.env.filters["dinero"] = dinero
+
+
+def _local_date(value: date | datetime | None) -> str:
+    return fecha(value, get_settings().tz) if value else "—"
+
+
+def _local_datetime(value: datetime | None) -> str:
+    return fecha_hora(value, get_settings().tz) if value else "—"
+
+
+templates.env.filters.update(fecha=_local_date, fecha_hora=_local_datetime, dinero=dinero)
