@@ -7,6 +7,7 @@ import click
 from cli.audit import audit
 from cli.calendar import calendar_group
 from cli.database import migrate
+from cli.evidence import evidence
 from cli.processes import beat, flower, ping, web, worker
 from cli.run import run
 from cli.staff import create_staff
@@ -17,7 +18,19 @@ def sia() -> None:
     """SIA Certificación: back office that certifies payroll-software vendors."""
 
 
-for command in (run, web, worker, beat, flower, ping, migrate, create_staff, audit, calendar_group):
+for command in (
+    run,
+    web,
+    worker,
+    beat,
+    flower,
+    ping,
+    migrate,
+    create_staff,
+    audit,
+    calendar_group,
+    certification_group,
+):
     sia.add_command(command)
 
 

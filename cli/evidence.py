@@ -1,0 +1,45 @@
+"""``sia evidence``: read an evidence workbook from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from evidence.guard import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, read_workbook_guarded
+from evidence.limits import MIB, WORKBOOK_MAX_BYTES
+from evidence.reading import read_workbook
+
+EXIT_ILEGIBLE = 2
+
+
+@click.group("evidence")
+def evidence() -> None:
+    """Libros de evidencias de los desarrolladores."""
+
+
+@evidence.command("read")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--guard/--no-guard",
+    default=True,
+    show_default=True,
+    help="Leer en un proceso aparte con límite de tiempo y memoria.",
+)
+@click.option("--timeout", "timeout_s", type=float, default=DEFAULT_TIMEOUT_S, show_default=True)
+@click.option("--memory-mib", type=int, default=DEFAULT_MEMORY_BYTES // MIB, show_default=True)
+def read(workbook: Path, guard: bool, timeout_s: float, memory_mib: int) -> None:
+    """Imprime en JSON lo que contiene WORKBOOK; termina con código 2 si es ilegible."""
+    with workbook.open("rb") as stream:
+        # One byte past the limit is enough to refuse the file; the rest need not be loaded.
+        data = stream.read(WORKBOOK_MAX_BYTES + 1)
+    if guard:
+        reading = read_workbook_guarded(
+            data, filename=workbook.name, timeout_s=timeout_s, memory_bytes=memory_mib * MIB
+        )
+    else:
+        reading = read_workbook(data, filename=workbook.name)
+    click.echo(json.dumps(reading.to_json(), ensure_ascii=False, indent=2))
+    if reading.ilegible:
+        raise SystemExit(EXIT_ILEGIBLE)

@@ -1,0 +1,1 @@
+"""Evidence workbooks: reading every tab safely, and (later) checking it against the test set."""

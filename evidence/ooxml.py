@@ -1,0 +1,281 @@
+"""The xlsx container: a zip of XML parts tied together by relationship parts.
+
+Opening checks the container itself before anything is decompressed for real: entry count,
+declared sizes (reads never go past them), and that no XML part declares a DTD. Sheets are then
+reached the way Excel does: workbook → sheet → drawing → media, sheet → embeddings.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from xml.parsers import expat
+
+import python_calamine
+from lxml import etree
+
+from evidence.cells import Rows, open_cells, sheet_rows
+from evidence.container import PlacedImage, PlacedObject
+from evidence.embedded import EmbeddedUnreadable, unwrap_payload
+from evidence.findings import Code, FindingError, finding
+from evidence.formats import DAMAGED, ZIP_ERRORS, WorkbookFormat, format_error
+from evidence.grid import DtdFound, GridTooLarge, check_sheet_grid
+from evidence.limits import (
+    SHEET_MAX_COLUMNS,
+    SHEET_MAX_ROWS,
+    XLSX_MAX_ENTRIES,
+    XLSX_MAX_PART_BYTES,
+    XLSX_MAX_TOTAL_BYTES,
+    XLSX_MAX_TREE_PART_BYTES,
+    XML_PROLOG_MAX_BYTES,
+)
+from evidence.safexml import XmlRejected, check_prolog, parse_xml
+
+
+@dataclass(frozen=True)
+class _Relationship:
+    id: str
+    type: str  # the last segment of the type URI, e.g. "drawing"
+    target: str  # the part's name inside the zip
+
+
+def _localname(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _namespaced(element: etree._Element, name: str) -> str | None:
+    """The value of the namespaced attribute ``name`` (``r:id``, ``r:embed``) of ``element``."""
+    for key, value in element.attrib.items():
+        if str(key).startswith("{") and _localname(str(key)) == name:
+            return str(value)
+    return None
+
+
+def _rels_name(part: str) -> str:
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{base}.rels")
+
+
+class XlsxContainer:
+    """An xlsx workbook; build it with :func:`open_xlsx`."""
+
+    format = WorkbookFormat.XLSX
+
+    def __init__(self, data: bytes, archive: zipfile.ZipFile, sheets: dict[str, str]) -> None:
+        self._data = data
+        self._zip = archive
+        self._sheets = sheets
+        self._cells: python_calamine.CalamineWorkbook | None = None
+
+    @property
+    def sheet_names(self) -> tuple[str, ...]:
+        return tuple(self._sheets)
+
+    def objects(self, sheet: str) -> list[PlacedObject]:
+        related = self._relationships(self._sheets[sheet])
+        for drawing in (rel for rel in related if rel.type == "drawing"):
+            related += self._relationships(drawing.target)
+        found: list[PlacedObject] = []
+        seen: set[str] = set()
+        for rel in related:
+            if rel.type not in ("oleObject", "package") or rel.target in seen:
+                continue
+            seen.add(rel.target)
+            label = posixpath.basename(rel.target)
+            if rel.target not in self._zip.NameToInfo:
+                found.append(
+                    PlacedObject(rel.target, None, "falta el archivo del objeto incrustado")
+                )
+                continue
+            try:
+                payload = _read(self._zip, rel.target, XLSX_MAX_PART_BYTES)
+                found.append(PlacedObject(rel.target, unwrap_payload(payload, label)))
+            except EmbeddedUnreadable as exc:
+                found.append(PlacedObject(rel.target, None, str(exc)))
+        return found
+
+    def images(self, sheet: str) -> list[PlacedImage]:
+        found: list[PlacedImage] = []
+        for drawing in self._relationships(self._sheets[sheet]):
+            if drawing.type != "drawing":
+                continue
+            targets = {rel.id: rel.target for rel in self._relationships(drawing.target)}
+            for blip_id in self._picture_blips(drawing.target):
+                target = targets.get(blip_id, blip_id)
+                data = b""  # a dangling reference is an image that does not decode
+                if target in self._zip.NameToInfo:
+                    data = _read(self._zip, target, XLSX_MAX_PART_BYTES)
+                found.append(PlacedImage(posixpath.basename(target), data))
+        return found
+
+    def rows(self, sheet: str, tab: int) -> Rows:
+        self._check_grid(sheet, tab)
+        if self._cells is None:
+            self._cells = open_cells(self._data)
+        return sheet_rows(self._cells, sheet, tab)
+
+    def _picture_blips(self, drawing: str) -> Iterator[str]:
+        root = _parse_part(self._zip, drawing)
+        for picture in root.iter("{*}pic"):
+            for blip in picture.iter("{*}blip"):
+                embed = _namespaced(blip, "embed")
+                if embed:
+                    yield embed
+
+    def _relationships(self, part: str) -> list[_Relationship]:
+        return _relationships(self._zip, part)
+
+    def _check_grid(self, sheet: str, tab: int) -> None:
+        part = self._sheets[sheet]
+        try:
+            check_sheet_grid(_read(self._zip, part, XLSX_MAX_PART_BYTES))
+        except GridTooLarge as exc:
+            raise FindingError(
+                finding(
+                    Code.WB_SIZE,
+                    f"La hoja «{sheet}» ocupa más de {SHEET_MAX_ROWS:,} filas o "
+                    f"{SHEET_MAX_COLUMNS} columnas; no se leyó. Deje en ella solo la evidencia.",
+                    tab=tab,
+                )
+            ) from exc
+        except DtdFound as exc:
+            raise _unsafe_part(part) from exc
+        except (expat.ExpatError, ValueError) as exc:
+            raise FindingError(
+                finding(
+                    Code.WB_FORMAT, DAMAGED.format(f"la hoja «{sheet}» no se puede leer"), tab=tab
+                )
+            ) from exc
+
+
+def _read(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise FindingError(
+            finding(
+                Code.WB_SIZE, f"La parte «{name}» del libro es demasiado grande al descomprimirse."
+            )
+        )
+    try:
+        with archive.open(info) as stream:
+            return stream.read(limit + 1)
+    except ZIP_ERRORS as exc:
+        raise FindingError(finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{name}»"))) from exc
+
+
+def _unsafe_part(name: str) -> FindingError:
+    return FindingError(
+        finding(
+            Code.WB_FORMAT,
+            f"La parte «{name}» del libro declara un DTD o entidades XML; el archivo no es seguro "
+            "y no se leyó.",
+        )
+    )
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str) -> etree._Element:
+    try:
+        return parse_xml(_read(archive, name, XLSX_MAX_TREE_PART_BYTES))
+    except XmlRejected as exc:
+        raise FindingError(
+            finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{name}»: {exc}"))
+        ) from exc
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> list[_Relationship]:
+    rels = _rels_name(part)
+    if rels not in archive.NameToInfo:
+        return []
+    folder = posixpath.dirname(part)
+    found = []
+    for rel in _parse_part(archive, rels).iter("{*}Relationship"):
+        target = rel.get("Target") or ""
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        found.append(
+            _Relationship(
+                rel.get("Id") or "",
+                (rel.get("Type") or "").rsplit("/", 1)[-1],
+                posixpath.normpath(path),
+            )
+        )
+    return found
+
+
+def _check_entries(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    if len(infos) > XLSX_MAX_ENTRIES:
+        raise FindingError(
+            finding(Code.WB_SIZE, f"El libro contiene más de {XLSX_MAX_ENTRIES:,} partes internas.")
+        )
+    if len({info.filename for info in infos}) != len(infos):
+        raise FindingError(finding(Code.WB_FORMAT, DAMAGED.format("tiene partes repetidas")))
+    if sum(info.file_size for info in infos) > XLSX_MAX_TOTAL_BYTES or any(
+        info.file_size > XLSX_MAX_PART_BYTES for info in infos
+    ):
+        raise FindingError(
+            finding(
+                Code.WB_SIZE,
+                "El contenido del libro es demasiado grande al descomprimirse (posible bomba zip); "
+                "no se leyó.",
+            )
+        )
+    # Every part that looks like XML, whatever its name: relationships may point anywhere.
+    for info in infos:
+        try:
+            with archive.open(info) as stream:
+                head = stream.read(XML_PROLOG_MAX_BYTES)
+            if head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\0").startswith((b"<", b"\0<")):
+                check_prolog(head, complete=len(head) < XML_PROLOG_MAX_BYTES)
+        except XmlRejected as exc:
+            raise _unsafe_part(info.filename) from exc
+        except ZIP_ERRORS as exc:
+            raise FindingError(
+                finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{info.filename}»"))
+            ) from exc
+
+
+def _foreign_zip(names: set[str], filename: str | None) -> FindingError:
+    if "mimetype" in names:
+        return format_error("una hoja de cálculo de OpenDocument (.ods)", filename)
+    if "word/document.xml" in names:
+        return format_error("un documento de Word", filename)
+    return format_error("un archivo comprimido (.zip)", filename)
+
+
+def _workbook_part(archive: zipfile.ZipFile, filename: str | None) -> str:
+    names = set(archive.NameToInfo)
+    main = next(
+        (rel.target for rel in _relationships(archive, "") if rel.type == "officeDocument"), None
+    )
+    if main is None or main not in names:
+        raise _foreign_zip(names, filename)
+    if main.endswith(".bin"):
+        raise format_error("un libro binario de Excel (.xlsb)", filename)
+    if not main.endswith(".xml"):
+        raise _foreign_zip(names, filename)
+    return main
+
+
+def open_xlsx(data: bytes, filename: str | None = None) -> XlsxContainer:
+    """Open an xlsx after checking its container; raise FindingError when it cannot be used."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except ZIP_ERRORS as exc:
+        raise FindingError(
+            finding(Code.WB_FORMAT, DAMAGED.format("no es un archivo zip completo"))
+        ) from exc
+    _check_entries(archive)
+    workbook = _workbook_part(archive, filename)
+    targets = {rel.id: rel.target for rel in _relationships(archive, workbook)}
+    sheets: dict[str, str] = {}
+    for sheet in _parse_part(archive, workbook).iter("{*}sheet"):
+        target = targets.get(_namespaced(sheet, "id") or "")
+        name = sheet.get("name")
+        if name and target in archive.NameToInfo:
+            sheets[name] = str(target)
+    return XlsxContainer(data, archive, sheets)

@@ -1,0 +1,1 @@
+"""One reader per tab of the evidence workbook (DOMAIN §8)."""
