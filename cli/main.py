@@ -29,7 +29,7 @@ for command in (
     create_staff,
     audit,
     calendar_group,
-    certification_group,
+    evidence,
 ):
     sia.add_command(command)
 
