@@ -9,8 +9,10 @@ from cli.calendar import calendar_group
 from cli.database import migrate
 from cli.evidence import evidence
 from cli.processes import beat, flower, ping, web, worker
+from cli.retention import retention
 from cli.run import run
 from cli.staff import create_staff
+from cli.testset import testset_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +32,8 @@ for command in (
     audit,
     calendar_group,
     evidence,
+    retention,
+    testset_group,
 ):
     sia.add_command(command)
 
