@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     timezone: str = "America/Mexico_City"
     mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
     base_url: str = "http://127.0.0.1:8000"
+    # Outbox relay. Against a server that takes ~50 ms per message, throughput is about
+    # connections / 50 ms, so a handful is not enough; 20 is Postfix's default concurrency per
+    # destination. Lower it for providers that allow fewer connections per client.
+    mail_connections: int = Field(default=20, gt=0)
+    mail_batch_size: int = Field(default=200, gt=0)
+    mail_max_attempts: int = Field(default=10, gt=0)
+    mail_backoff_seconds: float = Field(default=60, gt=0)
+    mail_backoff_max_seconds: float = Field(default=3600, gt=0)
+    mail_timeout_seconds: float = Field(default=30, gt=0)
+    # A claim older than this belongs to a relay that died; it must exceed a batch's sending time.
+    mail_claim_timeout_seconds: float = Field(default=600, gt=0)
     # Redis re-delivers an unacknowledged message after this many seconds; it must exceed the
     # longest task (see task_time_limit) or a slow task would run twice in parallel.
     broker_visibility_timeout: int = 3 * 3600

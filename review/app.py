@@ -9,7 +9,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import get_settings
 from core.db import get_engine
-from review.api import keys
+from review import errors
+from review.api import evidence, keys, sandbox
 from review.health import probe_broker, probe_database
 from review.pages import dashboard, session
 from review.templating import templates
@@ -33,7 +34,10 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    errors.install(app)
     app.include_router(keys.router, prefix="/api/v1")
+    app.include_router(sandbox.router, prefix="/api/v1")
+    app.include_router(evidence.router, prefix="/api/v1")
     app.include_router(session.router)
     app.include_router(dashboard.router)
 

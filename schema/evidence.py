@@ -16,6 +16,7 @@ class SubmissionStatus(StrEnum):
     RECIBIDA = "recibida"
     ILEGIBLE = "ilegible"
     ACEPTADA = "aceptada"
+    DESCARTADA = "descartada"  # certification cancelled while the workbook was being read
     REVISADA = "revisada"
 
 

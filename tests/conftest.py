@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -25,6 +26,17 @@ PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:
 REDIS_URL = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
 # Dedicated Redis databases so the suite never touches data of anything else on the server.
 REDIS_BROKER_DB, REDIS_RESULTS_DB = 13, 14
+
+
+def point_celery_at(conf: dict[str, Any]) -> None:
+    """Re-point the process's Celery app; its cached connections and backend go with the old
+    URLs, so they are dropped too (production configures the app once per process)."""
+    celery_app.conf.update(conf)
+    # Dropped, not closed: kombu shares pools per URL, and a closed one would be handed back.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.__dict__.get("amqp", celery_app.amqp)._producer_pool = None
+    celery_app._backend_cache = None  # type: ignore[attr-defined]
+    celery_app._local.__dict__.pop("backend", None)  # type: ignore[attr-defined]
 
 
 def _sqlalchemy_pg(dsn: str) -> str:
@@ -109,9 +121,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> It
     current = config.get_settings()
     # The Celery app is configured once per process, as in production; re-point it here.
     saved = dict(celery_app.conf)
-    celery_app.conf.update(celery_config(current))
+    point_celery_at(celery_config(current))
     yield current
-    celery_app.conf.update(saved)
+    point_celery_at(saved)
     db.get_engine().dispose()
     config.get_settings.cache_clear()
     db.get_engine.cache_clear()

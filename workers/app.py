@@ -10,7 +10,12 @@ from core.config import Settings, get_settings
 from workers import queues
 from workers.schedule import BEAT_SCHEDULE
 
-TASK_MODULES = ["workers.tasks.system"]
+TASK_MODULES = [
+    "workers.tasks.system",
+    "workers.tasks.certifications",
+    "workers.tasks.evidence",
+    "workers.tasks.mail",
+]
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

@@ -8,6 +8,21 @@ from typing import Any
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # The fast path is the kick after each commit; this catches kicks the broker never got,
+    # retries whose backoff has passed and claims left stale by a dead worker.
+    "relay-outbox-every-minute": {
+        "task": "sia.mail.relay",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a sweep nobody ran in time is superseded by the next
+    },
+    "sweep-pending-dispatch": {
+        "task": "sia.certifications.sweep_pending_dispatch",
+        "schedule": 5 * 60,
+    },
+    "sweep-unread-evidence": {
+        "task": "sia.evidence.sweep_unread",
+        "schedule": 2 * 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "sia.system.verify_audit_chain",
         "schedule": crontab(hour="2", minute="15"),

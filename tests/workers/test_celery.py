@@ -9,6 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from sqlmodel import Session
 
 from core.config import Settings
+from tests.conftest import point_celery_at
 from workers import queues
 from workers.app import app, celery_config
 from workers.enqueue import enqueue_after_commit
@@ -20,7 +21,7 @@ def redis_worker(redis_urls, tmp_path: Path) -> Iterator[None]:
     broker, results = redis_urls
     settings = Settings(var_dir=tmp_path, broker_url=broker, result_backend=results)
     saved = dict(app.conf)
-    app.conf.update(celery_config(settings))
+    point_celery_at(celery_config(settings))
     try:
         with start_worker(
             app,
@@ -33,7 +34,7 @@ def redis_worker(redis_urls, tmp_path: Path) -> Iterator[None]:
         ):
             yield
     finally:
-        app.conf.update(saved)
+        point_celery_at(saved)
 
 
 def test_reliability_settings():

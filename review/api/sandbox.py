@@ -1,0 +1,106 @@
+"""The sandbox avisos service a vendor's payroll system calls during certification (DOMAIN §5).
+
+Both parties authenticate at once, as in production: the vendor (RFC + SIA password) and the
+fictitious patrón of its test set (NRP + the password sent with the test set).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from core.tokens import TokenError, issue_token, read_token
+from review.deps import DbSession
+from schema import TestSet
+from workflow.testsets import authenticate_sandbox, avisos_response
+
+router = APIRouter(tags=["sandbox de avisos"])
+
+SESSION_SCOPE = "sandbox-avisos"
+TOKEN_SECONDS = 15 * 60
+_bearer = HTTPBearer(auto_error=False, description="Token obtenido en POST /api/v1/sesiones")
+
+
+class CredencialDesarrollador(BaseModel):
+    rfc: str = Field(min_length=12, max_length=13, examples=["CAC840428RH1"])
+    password: str = Field(min_length=1, max_length=200)
+
+
+class CredencialPatron(BaseModel):
+    nrp: str = Field(min_length=11, max_length=11, examples=["Y5412345107"])
+    password: str = Field(min_length=1, max_length=200)
+
+
+class SolicitudSesion(BaseModel):
+    desarrollador: CredencialDesarrollador
+    patron: CredencialPatron
+
+
+class Sesion(BaseModel):
+    token: str
+    tipo: str = "Bearer"
+    expiraEn: int = Field(description="Segundos de vigencia del token")
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+@router.post(
+    "/sesiones",
+    response_model=Sesion,
+    summary="Abre una sesión con las credenciales del desarrollador y del patrón",
+    responses={401: {"description": "Credenciales incorrectas"}},
+)
+def open_session(body: SolicitudSesion, session: DbSession) -> Sesion:
+    test_set = authenticate_sandbox(
+        session,
+        rfc=body.desarrollador.rfc,
+        password=body.desarrollador.password,
+        nrp=body.patron.nrp,
+        patron_password=body.patron.password,
+    )
+    if test_set is None:
+        raise _unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
+    token = issue_token(SESSION_SCOPE, {"test_set": test_set.id})
+    return Sesion(token=token, expiraEn=TOKEN_SECONDS)
+
+
+def _test_set(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TestSet:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("Falta el encabezado Authorization: Bearer <token>.")
+    try:
+        payload = read_token(SESSION_SCOPE, credentials.credentials, TOKEN_SECONDS)
+    except TokenError as exc:
+        raise _unauthorized(str(exc)) from None
+    test_set = session.get(TestSet, payload.get("test_set"))
+    if test_set is None:
+        raise _unauthorized("El token no es válido.")
+    return test_set
+
+
+@router.get(
+    "/avisos",
+    summary="Avisos del patrón (respuesta firmada con Ed25519)",
+    responses={401: {"description": "Token ausente, inválido o expirado"}},
+)
+def get_avisos(
+    session: DbSession,
+    test_set: Annotated[TestSet, Depends(_test_set)],
+    desde: Annotated[date | None, Query(description="Fecha inicial AAAA-MM-DD")] = None,
+    hasta: Annotated[date | None, Query(description="Fecha final AAAA-MM-DD")] = None,
+) -> dict[str, Any]:
+    if desde and hasta and hasta < desde:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="«hasta» es anterior a «desde».")
+    response = avisos_response(session, test_set, desde, hasta)
+    session.commit()  # a narrowed response used a new folio
+    return response

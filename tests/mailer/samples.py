@@ -1,0 +1,97 @@
+"""One valid context per template, with the non-ASCII and HTML-special characters real
+names carry (Ñ, accents, &, <)."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MX = ZoneInfo("America/Mexico_City")
+RAZON_SOCIAL = "Nóminas Ñandú & Peña <Sistemas>, S.A. de C.V."
+DEADLINE = datetime(2026, 3, 17, 23, 59, 59, tzinfo=MX)
+RECEIVED = datetime(2026, 3, 12, 10, 15, tzinfo=MX)
+SANDBOX = {
+    "url": "http://127.0.0.1:8000/api/v1",
+    "rfc": "CAC840428RH1",
+    "password": "Pr7-ñandú",
+    "nrp": "Y5412345107",
+}
+FINDINGS = [
+    {"codigo": "T1-NO-ZIP", "mensaje": "La pestaña «1 JSON» no contiene el zip de respuestas."},
+    {"codigo": "T3-NO-IMAGE", "mensaje": "La pestaña «3 Pantallas» no tiene imágenes."},
+]
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "set_de_pruebas": {
+        "folio": "0501423523",
+        "ronda": 1,
+        "razon_social": RAZON_SOCIAL,
+        "fecha_limite": DEADLINE,
+        "sandbox": SANDBOX,
+    },
+    "evidencia_recibida": {
+        "folio": "0501423523",
+        "ronda": 1,
+        "razon_social": RAZON_SOCIAL,
+        "archivo": "evidencias señaladas.xlsx",
+        "recibida": RECEIVED,
+    },
+    "evidencia_rechazada": {
+        "folio": "0501423523",
+        "ronda": 1,
+        "razon_social": RAZON_SOCIAL,
+        "archivo": "evidencias señaladas.xlsx",
+        "recibida": RECEIVED,
+        "hallazgos": FINDINGS,
+        "fecha_limite": DEADLINE,
+    },
+    "inconsistencias": {
+        "folio": "0501423523",
+        "ronda": 2,
+        "razon_social": RAZON_SOCIAL,
+        "hallazgos": [{"codigo": "REV", "mensaje": "El caso E03 no incluye la suspensión."}],
+        "fecha_limite": datetime(2026, 4, 8, 23, 59, 59, tzinfo=MX),
+        "dias_habiles": 10,
+        "sandbox": {**SANDBOX, "password": None, "patron_password": "patrón-Ñ1"},
+    },
+    "aprobacion": {"folio": "0501423523", "razon_social": RAZON_SOCIAL},
+    "certificacion": {
+        "folio": "0501423523",
+        "razon_social": RAZON_SOCIAL,
+        "rfc": "CAC840428RH1",
+        "certificada": RECEIVED,
+    },
+    "cancelacion": {"folio": "0501423523", "razon_social": RAZON_SOCIAL, "cancelada": RECEIVED},
+    "vencimiento": {
+        "folio": "0501423523",
+        "ronda": 1,
+        "razon_social": RAZON_SOCIAL,
+        "fecha_limite": DEADLINE,
+    },
+    "recordatorio_plazo": {
+        "folio": "0501423523",
+        "ronda": 1,
+        "razon_social": RAZON_SOCIAL,
+        "dias_restantes": 3,
+        "fecha_limite": DEADLINE,
+    },
+    "alerta_sla_revision": {
+        "certificaciones": [
+            {
+                "folio": "0501423523",
+                "ronda": 1,
+                "razon_social": RAZON_SOCIAL,
+                "evidencia_recibida": RECEIVED,
+                "fecha_limite_revision": datetime(2026, 3, 20, 23, 59, 59, tzinfo=MX),
+                "revisor": "José Núñez",
+            },
+            {
+                "folio": "0501423524",
+                "ronda": 2,
+                "razon_social": "Cálculo Ágil, S.C.",
+                "evidencia_recibida": RECEIVED,
+                "fecha_limite_revision": datetime(2026, 3, 20, 23, 59, 59, tzinfo=MX),
+                "revisor": None,
+            },
+        ]
+    },
+}

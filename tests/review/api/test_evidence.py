@@ -1,0 +1,183 @@
+"""Evidence intake through the vendor API: upload, stored bytes, reading, refusal or acceptance."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from core.security import hash_password
+from core.storage import blob_path
+from review.app import create_app
+from schema import (
+    AuditEvent,
+    Certification,
+    CertificationState,
+    EvidenceSubmission,
+    Finding,
+    Organization,
+    OrganizationKind,
+    OutboxEmail,
+)
+from schema.base import utcnow
+from workers.tasks.evidence import read_submission
+from workflow.evidence import submission_blob
+from workflow.state_machine import Event, open_certification, transition
+from workflow.testsets import create_test_set
+
+FIXTURES = Path(__file__).resolve().parents[2] / "evidence" / "fixtures"
+GOOD = (FIXTURES / "excel_package.xlsx").read_bytes()
+RFC, PASSWORD = "CAC840428RH1", "contraseña-sia-del-desarrollador"
+AUTH = (RFC, PASSWORD)
+
+
+@pytest.fixture
+def folio(settings, engine) -> str:
+    with Session(engine, expire_on_commit=False) as session:
+        vendor = Organization(
+            kind=OrganizationKind.DESARROLLADOR,
+            rfc=RFC,
+            razon_social="Nóminas Ñandú",
+            email="certificacion@nandu.example",
+            sia_password_hash=hash_password(PASSWORD),
+        )
+        session.add(vendor)
+        session.flush()
+        cert = open_certification(session, vendor, actor="test")
+        now = utcnow()
+        create_test_set(session, cert, vendor, 1, now)
+        transition(
+            session, cert, Event.TEST_SET_SENT, actor="test", deadline=now + timedelta(days=60)
+        )
+        session.commit()
+        return cert.folio
+
+
+def _upload(client, folio, data, name="evidencias.xlsx", auth=AUTH):
+    return client.post(
+        f"/api/v1/certificaciones/{folio}/evidencias",
+        files={"archivo": (name, data, "application/octet-stream")},
+        auth=auth,
+    )
+
+
+def _state(engine, folio) -> Certification:
+    with Session(engine) as session:
+        return session.exec(select(Certification).where(Certification.folio == folio)).one()
+
+
+def _emails(engine) -> list[OutboxEmail]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxEmail)).all())
+
+
+def test_readable_workbook_is_accepted_and_starts_the_review(engine, folio):
+    client = TestClient(create_app())
+    response = _upload(client, folio, GOOD, name="Evidencias Ñandú.xlsx")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["estado"] == "recibida" and body["duplicada"] is False
+    assert response.headers["location"] == body["url"]
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, body["id"])
+        assert submission is not None
+        stored = blob_path(submission_blob(submission))
+        assert stored.read_bytes() == GOOD and not stored.stat().st_mode & 0o222  # immutable
+        assert submission.original_name == "Evidencias Ñandú.xlsx"
+
+    assert read_submission(body["id"]) == {"status": "aceptada"}
+    assert read_submission(body["id"]) is None  # a duplicate delivery changes nothing
+    cert = _state(engine, folio)
+    assert cert.state is CertificationState.EN_ANALISIS and cert.review_due_at is not None
+    status = client.get(body["url"], auth=AUTH).json()
+    assert status["estado"] == "aceptada" and status["certificacion"]["estado"] == "En análisis"
+    assert "hallazgos" not in status
+    emails = _emails(engine)
+    assert [e.template for e in emails] == ["evidencia_recibida"]
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, body["id"])
+        assert submission is not None and submission.reading is not None
+        assert submission.reading["capturas"] and all(
+            blob_path(c["miniatura"]).exists() for c in submission.reading["capturas"]
+        )
+        actions = [e.action for e in session.exec(select(AuditEvent)).all()]
+    assert "evidence.uploaded" in actions and "certification.evidence_accepted" in actions
+    again = _upload(client, folio, GOOD)
+    assert again.status_code == 409 and "en análisis" in again.json()["detail"]
+
+
+def test_unreadable_upload_is_refused_and_the_clock_keeps_running(engine, folio):
+    client = TestClient(create_app())
+    pdf = b"%PDF-1.7\n" + b"0" * 2000
+    body = _upload(client, folio, pdf, name="evidencias.xls").json()
+    assert read_submission(body["id"]) == {"status": "ilegible"}
+    assert _state(engine, folio).state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
+    status = client.get(body["url"], auth=AUTH).json()
+    assert status["estado"] == "ilegible"
+    assert [h["codigo"] for h in status["hallazgos"]] == ["WB-FORMAT"]
+    assert "PDF" in status["hallazgos"][0]["mensaje"]
+    [email] = _emails(engine)
+    assert email.template == "evidencia_rechazada"
+    assert email.context["hallazgos"][0]["codigo"] == "WB-FORMAT"
+    # The vendor may upload again (a corrected file) while the term runs.
+    retry = _upload(client, folio, GOOD)
+    assert retry.status_code == 202
+    assert read_submission(retry.json()["id"]) == {"status": "aceptada"}
+
+
+def test_same_bytes_twice_are_one_submission(engine, folio):
+    client = TestClient(create_app())
+    first = _upload(client, folio, GOOD)
+    second = _upload(client, folio, GOOD)
+    assert second.status_code == 200 and second.json()["duplicada"] is True
+    assert second.json()["id"] == first.json()["id"]
+    with Session(engine) as session:
+        assert len(session.exec(select(EvidenceSubmission)).all()) == 1
+
+
+def test_another_upload_waits_for_the_pending_reading(engine, folio):
+    client = TestClient(create_app())
+    assert _upload(client, folio, GOOD).status_code == 202
+    other = _upload(client, folio, GOOD + b"\0")
+    assert other.status_code == 409 and "en lectura" in other.json()["detail"]
+
+
+def test_more_than_five_mib_is_refused_while_streaming(engine, folio):
+    client = TestClient(create_app())
+    response = _upload(client, folio, b"PK" + b"\0" * (5 * 1024 * 1024 - 1))
+    assert response.status_code == 413 and "5 MiB" in response.json()["detail"]
+    with Session(engine) as session:
+        assert session.exec(select(EvidenceSubmission)).all() == []
+
+
+def test_authentication_and_ownership(engine, folio):
+    client = TestClient(create_app())
+    assert _upload(client, folio, GOOD, auth=(RFC, "mala")).status_code == 401
+    no_auth = client.post(
+        f"/api/v1/certificaciones/{folio}/evidencias", files={"archivo": ("a", b"x")}
+    )
+    assert no_auth.status_code == 401 and "contraseña SIA" in no_auth.json()["detail"]
+    missing = _upload(client, "0000000000", GOOD)
+    assert missing.status_code == 404 and "No existe la certificación" in missing.json()["detail"]
+    no_file = client.post(f"/api/v1/certificaciones/{folio}/evidencias", data={"x": "y"}, auth=AUTH)
+    assert no_file.status_code in (400, 415)
+
+
+def test_upload_after_the_deadline_is_refused(engine, folio):
+    with Session(engine) as session:
+        cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
+        cert.evidence_due_at = datetime(2020, 1, 1, tzinfo=UTC)
+        session.add(cert)
+        session.commit()
+    response = _upload(TestClient(create_app()), folio, GOOD)
+    assert response.status_code == 409 and "venció" in response.json()["detail"]
+
+
+def test_findings_are_replaced_not_duplicated(engine, folio):
+    client = TestClient(create_app())
+    body = _upload(client, folio, b"%PDF-1.7\n" + b"1" * 500).json()
+    read_submission(body["id"])
+    with Session(engine) as session:
+        count = len(session.exec(select(Finding)).all())
+    assert count == 1

@@ -1,0 +1,139 @@
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from core.storage import blob_path
+from schema import (
+    Certification,
+    CertificationState,
+    EvidenceSubmission,
+    Finding,
+    FindingSource,
+    OutboxEmail,
+    Severity,
+    SubmissionStatus,
+    TestSet,
+)
+from workflow.certifications import RequestRefused, request_certification
+from workflow.dispatch import dispatch_test_set
+
+SENT = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # Fri 9 Jan 2026, 11:00 in Mexico City
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value
+
+
+def _request(session: Session) -> Certification:
+    cert = request_certification(
+        session,
+        rfc="cac840428rh1",
+        email="certificacion@nandu.example",
+        razon_social="Nóminas Ñandú",
+        actor="test",
+    )
+    session.commit()
+    return cert
+
+
+def test_first_round_is_generated_emailed_and_timed(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        cert = _request(session)
+        assert cert.state is CertificationState.SOLICITADA
+        done = dispatch_test_set(session, _id(cert.id), now=SENT)
+        session.commit()
+        assert done is not None and done.ronda == 1
+        # DOMAIN §4: sent Fri 2026-01-09 → 45th business day 2026-03-17, end of day local.
+        assert done.deadline.date() == date(2026, 3, 17)
+        reloaded = session.exec(select(Certification)).one()
+        assert reloaded.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
+        assert reloaded.evidence_due_at == done.deadline
+        test_set = session.exec(select(TestSet)).one()
+        assert test_set.round == 1 and test_set.document["desarrollador"]["rfc"] == "CAC840428RH1"
+        assert test_set.answers and test_set.avisos_responses
+        [email] = session.exec(select(OutboxEmail)).all()
+    assert email.template == "set_de_pruebas" and email.recipients == [
+        "certificacion@nandu.example"
+    ]
+    names = {a["filename"] for a in email.attachments}
+    assert names == {"set-de-pruebas.json", "plantilla-evidencias.xlsx", "llave-publica.pem"}
+    sent_set = json.loads(
+        blob_path(
+            next(a["path"] for a in email.attachments if a["filename"] == "set-de-pruebas.json")
+        ).read_bytes()
+    )
+    assert sent_set == test_set.document and "respuestas" not in json.dumps(sent_set)
+    sandbox = email.context["sandbox"]
+    assert sandbox["rfc"] == "CAC840428RH1" and sandbox["password"] and sandbox["patron_password"]
+    assert sandbox["nrp"] == test_set.patron_nrp
+
+
+def test_dispatch_twice_sends_one_set_and_one_email(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        cert = _request(session)
+        assert dispatch_test_set(session, _id(cert.id), now=SENT) is not None
+        session.commit()
+        assert dispatch_test_set(session, _id(cert.id), now=SENT) is None
+        session.commit()
+        assert len(session.exec(select(TestSet)).all()) == 1
+        assert len(session.exec(select(OutboxEmail)).all()) == 1
+
+
+def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        cert = _request(session)
+        dispatch_test_set(session, _id(cert.id), now=SENT)
+        first_set = session.exec(select(TestSet)).one()
+        submission = EvidenceSubmission(
+            certification_id=_id(cert.id),
+            test_set_id=_id(first_set.id),
+            round=1,
+            uploaded_by="vendor",
+            size_bytes=1,
+            sha256="0" * 64,
+            original_name="e.xlsx",
+            status=SubmissionStatus.REVISADA,
+        )
+        session.add(submission)
+        session.flush()
+        for source, code in (
+            (FindingSource.REVISOR, "T4-SCHEMA"),
+            (FindingSource.AUTOMATICO, "T2-TOTAL-MISMATCH"),
+        ):
+            session.add(
+                Finding(
+                    submission_id=_id(submission.id),
+                    source=source,
+                    code=code,
+                    severity=Severity.ERROR,
+                    message=f"mensaje {code}",
+                )
+            )
+        cert.state = CertificationState.CON_INCONSISTENCIAS  # as after the reviewer's rejection
+        session.add(cert)
+        session.commit()
+        done = dispatch_test_set(session, _id(cert.id), now=datetime(2026, 3, 25, 17, tzinfo=UTC))
+        session.commit()
+        assert done is not None and done.ronda == 2
+        assert done.deadline.date() == date(2026, 4, 8)  # DOMAIN §4: 10th business day
+        session.refresh(cert)
+        assert cert.round == 2 and cert.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
+        second = session.exec(
+            select(OutboxEmail).where(OutboxEmail.template == "inconsistencias")
+        ).one()
+    assert second.context["hallazgos"] == [{"codigo": "T4-SCHEMA", "mensaje": "mensaje T4-SCHEMA"}]
+    assert second.context["sandbox"]["password"] is None  # the SIA password is never sent twice
+
+
+def test_a_second_open_request_is_refused(settings, engine):
+    with Session(engine) as session:
+        _request(session)
+        with pytest.raises(RequestRefused, match="ya tiene la solicitud"):
+            _request(session)
+        with pytest.raises(RequestRefused, match="RFC"):
+            request_certification(
+                session, rfc="XXX", email="a@b.example", razon_social=None, actor="t"
+            )

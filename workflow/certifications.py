@@ -1,0 +1,62 @@
+"""Opening a certification request on behalf of a vendor."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, col, select
+
+from rules.identities import is_valid_rfc
+from schema import Certification, CertificationState, Organization, OrganizationKind
+from workers.enqueue import enqueue_after_commit
+from workers.tasks.certifications import dispatch_test_set
+from workflow.state_machine import open_certification
+
+S = CertificationState
+CLOSED = frozenset({S.VENCIDA, S.CANCELADA})
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class RequestRefused(Exception):
+    """The request cannot be opened; the message is Spanish and meant for the vendor."""
+
+
+def request_certification(
+    session: Session, *, rfc: str, email: str, razon_social: str | None, actor: str
+) -> Certification:
+    rfc = rfc.strip().upper()
+    email = email.strip()
+    if not is_valid_rfc(rfc):
+        raise RequestRefused(f"El RFC «{rfc}» no es válido.")
+    if not _EMAIL.fullmatch(email):
+        raise RequestRefused(f"El correo «{email}» no es válido.")
+    vendor = session.exec(
+        select(Organization).where(
+            Organization.kind == OrganizationKind.DESARROLLADOR, Organization.rfc == rfc
+        )
+    ).first()
+    if vendor is None:
+        vendor = Organization(
+            kind=OrganizationKind.DESARROLLADOR,
+            rfc=rfc,
+            razon_social=razon_social or rfc,
+            email=email,
+        )
+    else:
+        current = session.exec(
+            select(Certification).where(
+                Certification.vendor_id == vendor.id, col(Certification.state).not_in(CLOSED)
+            )
+        ).first()
+        if current is not None:
+            raise RequestRefused(
+                f"El desarrollador {rfc} ya tiene la solicitud {current.folio} "
+                f"en estado «{current.state.label}»."
+            )
+        vendor.email = email
+        vendor.razon_social = razon_social or vendor.razon_social
+    session.add(vendor)
+    session.flush()
+    certification = open_certification(session, vendor, actor=actor)
+    enqueue_after_commit(session, dispatch_test_set.s(certification.id))
+    return certification

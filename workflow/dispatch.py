@@ -1,0 +1,132 @@
+"""Send a round's test set: generate and store it, queue its email, start the evidence clock.
+
+Runs as a task after the certification request (or the reviewer's rejection) commits; all of it
+happens in one transaction under the certification's row lock, so a retried or duplicated task
+finds the state already moved on and does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from core.config import get_settings
+from core.keys import avisos_keypair
+from core.security import hash_password
+from core.tokens import new_password
+from mailer.outbox import queue_email, store_attachment
+from rules.calendar import add_business_days
+from rules.signing import PUBLIC_KEY_FILE, public_key_pem
+from rules.testsets import TEMPLATE_FILE, TEST_SET_FILE
+from rules.workbook_template import build_template
+from schema import (
+    Certification,
+    CertificationState,
+    EvidenceSubmission,
+    Finding,
+    FindingSource,
+    Organization,
+)
+from schema.base import utcnow
+from workflow.calendar import load_calendar
+from workflow.state_machine import TRANSITIONS, Event, transition
+from workflow.testsets import create_test_set
+
+FIRST_ROUND_TERM = 45  # business days to upload evidence (DOMAIN §3)
+LATER_ROUND_TERM = 10
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    test_set_id: int
+    ronda: int
+    deadline: datetime
+
+
+def dispatch_test_set(
+    session: Session, certification_id: int, *, now: datetime | None = None
+) -> Dispatched | None:
+    """Issue the next round's test set; None when there is nothing to send (already sent)."""
+    certification = session.exec(
+        select(Certification).where(Certification.id == certification_id).with_for_update()
+    ).one()
+    if certification.state not in TRANSITIONS[Event.TEST_SET_SENT].sources:
+        return None
+    vendor = session.get(Organization, certification.vendor_id)
+    assert vendor is not None and certification.id is not None
+    now = now or utcnow()
+    first = certification.state is CertificationState.SOLICITADA
+    ronda = certification.round if first else certification.round + 1
+
+    issued = create_test_set(session, certification, vendor, ronda, now)
+    test_set = issued.test_set
+    vendor_password = None
+    if vendor.sia_password_hash is None:
+        vendor_password = new_password()
+        vendor.sia_password_hash = hash_password(vendor_password)
+        session.add(vendor)
+
+    term = FIRST_ROUND_TERM if first else LATER_ROUND_TERM
+    deadline = add_business_days(now, term, load_calendar(session), get_settings().tz)
+    _, public_key = avisos_keypair()
+    document = json.dumps(test_set.document, ensure_ascii=False, indent=2).encode()
+    attachments = [
+        store_attachment(document, TEST_SET_FILE, "application/json"),
+        store_attachment(build_template(test_set.document), TEMPLATE_FILE, XLSX),
+        store_attachment(public_key_pem(public_key), PUBLIC_KEY_FILE, "application/x-pem-file"),
+    ]
+    settings = get_settings()
+    context = {
+        "folio": certification.folio,
+        "ronda": ronda,
+        "razon_social": vendor.razon_social,
+        "fecha_limite": deadline.isoformat(),
+        "dias_habiles": term,
+        "sandbox": {
+            "url": f"{settings.base_url}/api/v1",
+            "rfc": vendor.rfc,
+            "password": vendor_password,
+            "nrp": test_set.patron_nrp,
+            "patron_password": issued.patron_password,
+        },
+    }
+    if not first:
+        context["hallazgos"] = _reviewer_findings(session, certification.id, ronda - 1)
+    queue_email(
+        session,
+        key=f"certification:{certification.id}:test_set:{ronda}",
+        template="set_de_pruebas" if first else "inconsistencias",
+        to=[vendor.email],
+        context=context,
+        attachments=attachments,
+    )
+    transition(
+        session,
+        certification,
+        Event.TEST_SET_SENT,
+        actor="system",
+        deadline=deadline,
+        data={"test_set_folio": test_set.folio},
+    )
+    assert test_set.id is not None
+    return Dispatched(test_set.id, ronda, deadline)
+
+
+def _reviewer_findings(session: Session, certification_id: int, ronda: int) -> list[dict[str, str]]:
+    """What the reviewer told the vendor; automatic amount findings stay internal (DOMAIN §9)."""
+    rows = session.exec(
+        select(Finding)
+        .join(EvidenceSubmission, col(EvidenceSubmission.id) == Finding.submission_id)
+        .where(
+            EvidenceSubmission.certification_id == certification_id,
+            EvidenceSubmission.round == ronda,
+            Finding.source == FindingSource.REVISOR,
+        )
+        .order_by(col(Finding.id))
+    ).all()
+    return [{"codigo": f.code, "mensaje": f.message} for f in rows]

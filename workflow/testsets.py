@@ -1,0 +1,120 @@
+"""Store a round's generated test set and answer the sandbox's questions about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.keys import avisos_keypair
+from core.security import hash_password, verify_password
+from core.tokens import new_password
+from rules.signing import sign_document
+from rules.testsets import generate_test_set, new_seed
+from schema import Certification, CertificationState, Organization, OrganizationKind, TestSet
+from workflow.folios import issue_folio
+
+S = CertificationState
+# Rounds whose sandbox still answers: the vendor may query again while its round is reviewed.
+SANDBOX_STATES = frozenset(
+    {S.EN_ESPERA_DE_DOCUMENTOS, S.EN_ANALISIS, S.CON_INCONSISTENCIAS, S.APROBADA_PENDIENTE_DE_FIRMA}
+)
+
+
+@dataclass(frozen=True)
+class IssuedTestSet:
+    test_set: TestSet
+    patron_password: str  # only here, to be emailed; the row keeps its hash
+
+
+def create_test_set(
+    session: Session, certification: Certification, vendor: Organization, ronda: int, now: datetime
+) -> IssuedTestSet:
+    """Generate and store the test set of `ronda` (a fresh seed and folio every time)."""
+    assert certification.id is not None
+    private_key, _ = avisos_keypair()
+    seed = new_seed()
+    folio = issue_folio(session, "set_de_pruebas")
+    generated = generate_test_set(
+        seed=seed,
+        vendor_rfc=vendor.rfc,
+        folio=folio,
+        ronda=ronda,
+        emitido=now,
+        private_key=private_key,
+    )
+    password = new_password()
+    row = TestSet(
+        certification_id=certification.id,
+        round=ronda,
+        folio=folio,
+        seed=seed,
+        emitted_at=now,
+        patron_rfc=generated.patron.rfc,
+        patron_nrp=generated.patron.nrp,
+        sandbox_password_hash=hash_password(password),
+        document=generated.test_set,
+        answers=generated.answers,
+        avisos_responses=list(generated.avisos),
+    )
+    session.add(row)
+    session.flush()
+    return IssuedTestSet(row, password)
+
+
+def authenticate_sandbox(
+    session: Session, *, rfc: str, password: str, nrp: str, patron_password: str
+) -> TestSet | None:
+    """Both credential pairs at once (DOMAIN §2.4); None unless both are right."""
+    vendor = session.exec(
+        select(Organization).where(
+            Organization.kind == OrganizationKind.DESARROLLADOR,
+            Organization.rfc == rfc.strip().upper(),
+        )
+    ).first()
+    candidates = session.exec(
+        select(TestSet)
+        .join(Certification, col(Certification.id) == TestSet.certification_id)
+        .where(
+            TestSet.patron_nrp == nrp.strip().upper(),
+            col(Certification.state).in_(SANDBOX_STATES),
+            Certification.round == TestSet.round,
+        )
+    ).all()
+    vendor_ok = (
+        vendor is not None
+        and vendor.sia_password_hash is not None
+        and verify_password(password, vendor.sia_password_hash)
+    )
+    for test_set in candidates:
+        if verify_password(patron_password, test_set.sandbox_password_hash):
+            certification = session.get(Certification, test_set.certification_id)
+            if vendor_ok and vendor is not None and certification is not None:
+                return test_set if certification.vendor_id == vendor.id else None
+    return None
+
+
+def avisos_response(
+    session: Session, test_set: TestSet, desde: date | None, hasta: date | None
+) -> dict[str, Any]:
+    """The signed response for a query window.
+
+    The whole window is the stored response as generated; a narrower one is a new response
+    holding the avisos dated inside it, signed now with its own folioConsulta.
+    """
+    full = test_set.avisos_responses[0]
+    full_desde, full_hasta = date.fromisoformat(full["desde"]), date.fromisoformat(full["hasta"])
+    desde, hasta = desde or full_desde, hasta or full_hasta
+    if desde <= full_desde and hasta >= full_hasta:
+        return full
+    private_key, _ = avisos_keypair()
+    narrowed = {key: value for key, value in full.items() if key != "firma"}
+    narrowed.update(
+        folioConsulta=issue_folio(session, "consulta_avisos"),
+        desde=desde.isoformat(),
+        hasta=hasta.isoformat(),
+        avisos=[a for a in full["avisos"] if desde <= date.fromisoformat(a["fechaAviso"]) <= hasta],
+    )
+    return sign_document(narrowed, private_key)
