@@ -6,6 +6,7 @@ import click
 
 from cli.audit import audit
 from cli.calendar import calendar_group
+from cli.certification import certification_group
 from cli.database import migrate
 from cli.evidence import evidence
 from cli.processes import beat, flower, ping, web, worker
@@ -31,6 +32,7 @@ for command in (
     create_staff,
     audit,
     calendar_group,
+    certification_group,
     evidence,
     retention,
     testset_group,
