@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import Session, col, select
 
+from mailer.addresses import parse_mailbox
 from rules.identities import is_valid_rfc
 from schema import Certification, CertificationState, Organization, OrganizationKind
 from workers.enqueue import enqueue_after_commit
@@ -14,7 +13,6 @@ from workflow.state_machine import open_certification
 
 S = CertificationState
 CLOSED = frozenset({S.VENCIDA, S.CANCELADA})
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class RequestRefused(Exception):
@@ -28,8 +26,12 @@ def request_certification(
     email = email.strip()
     if not is_valid_rfc(rfc):
         raise RequestRefused(f"El RFC «{rfc}» no es válido.")
-    if not _EMAIL.fullmatch(email):
-        raise RequestRefused(f"El correo «{email}» no es válido.")
+    try:
+        email = parse_mailbox(email).addr_spec
+    except ValueError:
+        raise RequestRefused(
+            f"El correo «{email}» no es válido (una sola dirección, sin acentos ni ñ)."
+        ) from None
     vendor = session.exec(
         select(Organization).where(
             Organization.kind == OrganizationKind.DESARROLLADOR, Organization.rfc == rfc

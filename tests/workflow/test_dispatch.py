@@ -133,6 +133,14 @@ def test_a_second_open_request_is_refused(settings, engine):
         _request(session)
         with pytest.raises(RequestRefused, match="ya tiene la solicitud"):
             _request(session)
+        with pytest.raises(RequestRefused, match="correo"):
+            request_certification(
+                session,
+                rfc="GODE561231GR8",
+                email="nóminas@ñandú.example",
+                razon_social=None,
+                actor="t",
+            )
         with pytest.raises(RequestRefused, match="RFC"):
             request_certification(
                 session, rfc="XXX", email="a@b.example", razon_social=None, actor="t"

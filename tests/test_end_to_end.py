@@ -1,0 +1,122 @@
+"""Issue 4's flow end to end on PostgreSQL + Redis + a real worker + a real SMTP server:
+request → test-set email with attachments → sandbox token → avisos whose signature verifies."""
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from cli.main import sia
+from core import config
+from review.app import create_app
+from rules.signing import load_public_key_pem, verify_document
+from schema import Certification, CertificationState, OutboxEmail, OutboxStatus
+from tests.conftest import point_celery_at
+from tests.mailer.smtp import Sink, free_port, serving
+from workers import queues
+from workers.app import app, celery_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
+
+
+@pytest.fixture
+def system(settings, redis_urls, monkeypatch) -> Iterator[Sink]:
+    broker, results = redis_urls
+    port = free_port()
+    monkeypatch.setenv("SIA_BROKER_URL", broker)
+    monkeypatch.setenv("SIA_RESULT_BACKEND", results)
+    monkeypatch.setenv("SIA_MAIL_URL", f"smtp://127.0.0.1:{port}")
+    config.get_settings.cache_clear()
+    point_celery_at(celery_config(config.get_settings()))
+    sink = Sink()
+    with (
+        serving(sink, port),
+        start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            queues=list(queues.ALL),
+            shutdown_timeout=30,
+        ),
+    ):
+        yield sink
+
+
+def _wait_for(condition, seconds: float = 60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the worker")
+
+
+def test_request_to_signed_avisos(system: Sink, engine):
+    result = CliRunner().invoke(
+        sia,
+        [
+            "certification",
+            "request",
+            "--rfc",
+            "CAC840428RH1",
+            "--email",
+            "certificacion@nandu.example",
+            "--razon-social",
+            "Nóminas Ñandú, S.A. de C.V.",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Solicitud" in result.output
+
+    [received] = _wait_for(lambda: system.received)
+    message = received.message
+    assert received.rcpt_tos == ["certificacion@nandu.example"]
+    assert "set de pruebas" in str(message["Subject"]).lower()
+    assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+    attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert set(attachments) == {
+        "set-de-pruebas.json",
+        "plantilla-evidencias.xlsx",
+        "llave-publica.pem",
+    }
+    test_set = json.loads(attachments["set-de-pruebas.json"])
+    assert test_set["desarrollador"]["rfc"] == "CAC840428RH1" and len(test_set["casos"]) == 16
+    public_key = load_public_key_pem(
+        attachments["llave-publica.pem"].encode()
+        if isinstance(attachments["llave-publica.pem"], str)
+        else attachments["llave-publica.pem"]
+    )
+
+    with Session(engine) as session:
+        certification = session.exec(select(Certification)).one()
+        email = session.exec(select(OutboxEmail)).one()
+    assert certification.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
+    assert certification.evidence_due_at is not None
+    assert email.status is OutboxStatus.ENVIADO and str(message["Message-ID"]) == email.message_id
+    credentials = email.context["sandbox"]
+    text = message.get_body(("plain",)).get_content()
+    assert credentials["password"] in text and credentials["patron_password"] in text
+
+    client = TestClient(create_app())
+    session_response = client.post(
+        "/api/v1/sesiones",
+        json={
+            "desarrollador": {"rfc": credentials["rfc"], "password": credentials["password"]},
+            "patron": {"nrp": credentials["nrp"], "password": credentials["patron_password"]},
+        },
+    )
+    assert session_response.status_code == 200, session_response.text
+    token = session_response.json()["token"]
+    avisos = client.get("/api/v1/avisos", headers={"Authorization": f"Bearer {token}"}).json()
+    assert verify_document(avisos, public_key)
+    assert avisos["registroPatronal"] == test_set["patron"]["nrp"] == credentials["nrp"]
+    sent_nss = {case["nss"] for case in test_set["casos"]}
+    assert sent_nss <= {aviso["nss"] for aviso in avisos["avisos"]}
