@@ -12,7 +12,7 @@ from core.db import get_engine
 from review import errors
 from review.api import evidence, keys, sandbox
 from review.health import probe_broker, probe_database
-from review.pages import dashboard, session
+from review.pages import dashboard, session, vendor_evidence
 from review.templating import templates
 
 SESSION_HOURS = 8
@@ -40,6 +40,7 @@ def create_app() -> FastAPI:
     app.include_router(evidence.router, prefix="/api/v1")
     app.include_router(session.router)
     app.include_router(dashboard.router)
+    app.include_router(vendor_evidence.router)
 
     @app.get("/healthz", tags=["operación"])
     async def healthz() -> JSONResponse:

@@ -10,18 +10,16 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from evidence.findings import BLOCKING_CODES
 from evidence.limits import WORKBOOK_MAX_BYTES
 from review.deps import DbSession
-from review.uploads import UploadedFile, read_upload
-from schema import Certification, EvidenceSubmission, Finding, Organization, SubmissionStatus
-from workers.enqueue import enqueue_after_commit
-from workers.tasks.evidence import read_submission
-from workflow.evidence import UploadRefused, authenticate_vendor, receive_evidence
+from review.intake import store_upload, submission_status
+from review.uploads import read_upload
+from schema import Certification, EvidenceSubmission, Organization
+from workflow.evidence import authenticate_vendor
 
 router = APIRouter(tags=["evidencias"])
 
@@ -43,7 +41,6 @@ class _Utf8Basic(HTTPBasic):
 
 _basic = _Utf8Basic(auto_error=False, description="RFC del desarrollador y su contraseña SIA")
 UPLOAD_FIELD = "archivo"
-BLOCKING = frozenset(code.value for code in BLOCKING_CODES)
 
 
 def current_vendor(
@@ -64,54 +61,6 @@ def current_vendor(
 
 
 Vendor = Annotated[Organization, Depends(current_vendor)]
-
-
-def submission_status(session: DbSession, submission: EvidenceSubmission) -> dict[str, Any]:
-    certification = session.get(Certification, submission.certification_id)
-    assert certification is not None
-    body: dict[str, Any] = {
-        "id": submission.id,
-        "estado": submission.status.value,
-        "archivo": submission.original_name,
-        "sha256": submission.sha256,
-        "tamano": submission.size_bytes,
-        "recibida": submission.uploaded_at.isoformat(),
-        "ronda": submission.round,
-        "certificacion": {"folio": certification.folio, "estado": certification.state.label},
-        "url": f"/api/v1/evidencias/{submission.id}",
-    }
-    if submission.status is SubmissionStatus.ILEGIBLE:
-        # Only the blocking findings: content findings would leak the evaluation answers.
-        body["hallazgos"] = [
-            {"codigo": f.code, "mensaje": f.message}
-            for f in session.exec(
-                select(Finding)
-                .where(Finding.submission_id == submission.id)
-                .order_by(col(Finding.id))
-            )
-            if f.code in BLOCKING
-        ]
-    return body
-
-
-def store_upload(
-    session: Session, vendor: Organization, folio: str, uploaded: UploadedFile
-) -> tuple[dict[str, Any], int]:
-    """Receive, commit, and queue the reading; the JSON status and the HTTP status code."""
-    try:
-        received = receive_evidence(
-            session, vendor, folio, filename=uploaded.filename, data=uploaded.data
-        )
-    except UploadRefused as exc:
-        session.rollback()
-        raise HTTPException(exc.status_code, detail=str(exc)) from None
-    submission = received.submission
-    if not received.duplicate:
-        enqueue_after_commit(session, read_submission.s(submission.id))
-    session.commit()
-    body = submission_status(session, submission)
-    body["duplicada"] = received.duplicate
-    return body, status.HTTP_200_OK if received.duplicate else status.HTTP_202_ACCEPTED
 
 
 @router.post(

@@ -1,13 +1,10 @@
 """Evidence intake through the vendor API: upload, stored bytes, reading, refusal or acceptance."""
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core.security import hash_password
 from core.storage import blob_path
 from review.app import create_app
 from schema import (
@@ -16,42 +13,13 @@ from schema import (
     CertificationState,
     EvidenceSubmission,
     Finding,
-    Organization,
-    OrganizationKind,
     OutboxEmail,
 )
-from schema.base import utcnow
+from tests.review.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import read_submission
 from workflow.evidence import submission_blob
-from workflow.state_machine import Event, open_certification, transition
-from workflow.testsets import create_test_set
 
-FIXTURES = Path(__file__).resolve().parents[2] / "evidence" / "fixtures"
-GOOD = (FIXTURES / "excel_package.xlsx").read_bytes()
-RFC, PASSWORD = "CAC840428RH1", "contraseña-sia-del-desarrollador"
 AUTH = (RFC, PASSWORD)
-
-
-@pytest.fixture
-def folio(settings, engine) -> str:
-    with Session(engine, expire_on_commit=False) as session:
-        vendor = Organization(
-            kind=OrganizationKind.DESARROLLADOR,
-            rfc=RFC,
-            razon_social="Nóminas Ñandú",
-            email="certificacion@nandu.example",
-            sia_password_hash=hash_password(PASSWORD),
-        )
-        session.add(vendor)
-        session.flush()
-        cert = open_certification(session, vendor, actor="test")
-        now = utcnow()
-        create_test_set(session, cert, vendor, 1, now)
-        transition(
-            session, cert, Event.TEST_SET_SENT, actor="test", deadline=now + timedelta(days=60)
-        )
-        session.commit()
-        return cert.folio
 
 
 def _upload(client, folio, data, name="evidencias.xlsx", auth=AUTH):

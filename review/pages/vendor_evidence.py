@@ -1,0 +1,80 @@
+"""The vendor's evidence upload page (until the vendor portal: RFC + SIA password)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from evidence.limits import WORKBOOK_MAX_BYTES
+from review.deps import DbSession
+from review.intake import store_upload, submission_status
+from review.templating import templates
+from review.uploads import UploadedFile, read_upload
+from schema import Certification, EvidenceSubmission, SubmissionStatus
+from workflow.evidence import authenticate_vendor
+
+router = APIRouter(include_in_schema=False)
+VENDOR_SESSION_KEY = "vendor_id"
+
+
+def _form(request: Request, error: str | None, values: dict[str, str], code: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "portal_evidencias.html", {"error": error, "values": values}, status_code=code
+    )
+
+
+@router.get("/portal/evidencias", response_class=HTMLResponse)
+def upload_form(request: Request) -> HTMLResponse:
+    return _form(request, None, {}, status.HTTP_200_OK)
+
+
+def _receive(
+    session: Session, uploaded: UploadedFile
+) -> tuple[int | None, dict[str, Any] | None, str | None, int]:
+    fields = uploaded.fields
+    vendor = authenticate_vendor(session, fields.get("rfc", ""), fields.get("password", ""))
+    if vendor is None:
+        return None, None, "RFC o contraseña SIA incorrectos.", status.HTTP_401_UNAUTHORIZED
+    try:
+        body, _ = store_upload(session, vendor, fields.get("folio", "").strip(), uploaded)
+    except HTTPException as exc:
+        return vendor.id, None, str(exc.detail), exc.status_code
+    return vendor.id, body, None, status.HTTP_303_SEE_OTHER
+
+
+@router.post("/portal/evidencias")
+async def upload(request: Request, session: DbSession) -> Response:
+    try:
+        uploaded = await read_upload(request, field="archivo", limit=WORKBOOK_MAX_BYTES)
+    except HTTPException as exc:
+        return _form(request, str(exc.detail), {}, exc.status_code)
+    vendor_id, body, error, code = await run_in_threadpool(_receive, session, uploaded)
+    values = {"rfc": uploaded.fields.get("rfc", ""), "folio": uploaded.fields.get("folio", "")}
+    if body is None:
+        return _form(request, error, values, code)
+    request.session[VENDOR_SESSION_KEY] = vendor_id
+    return RedirectResponse(f"/portal/evidencias/{body['id']}", status_code=code)
+
+
+@router.get("/portal/evidencias/{submission_id}", response_class=HTMLResponse)
+def upload_status(request: Request, session: DbSession, submission_id: int) -> Response:
+    vendor_id = request.session.get(VENDOR_SESSION_KEY)
+    submission = session.exec(
+        select(EvidenceSubmission)
+        .join(Certification, col(Certification.id) == EvidenceSubmission.certification_id)
+        .where(EvidenceSubmission.id == submission_id, Certification.vendor_id == vendor_id)
+    ).first()
+    if submission is None:
+        return RedirectResponse("/portal/evidencias", status_code=status.HTTP_303_SEE_OTHER)
+    return templates.TemplateResponse(
+        request,
+        "portal_evidencia.html",
+        {
+            "status": submission_status(session, submission),
+            "pending": submission.status is SubmissionStatus.RECIBIDA,
+        },
+    )
