@@ -27,6 +27,13 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from rules.workbook_template import (
+    HEADERS_EVALUACION,
+    HEADERS_MUESTRAS,
+    HEADING_EVALUACION,
+    HEADING_MUESTRAS,
+)
+
 MUESTRA_ROWS = 4_000
 EVALUACION_ROWS = 2_000
 SCREENSHOTS = ("png", "jpeg", "png", "jpeg", "png", "jpeg", "png", "png")
@@ -67,25 +74,8 @@ def _responses_zip() -> bytes:
 
 def _calculation_rows() -> list[list[object]]:
     rng = random.Random(7)
-    rows: list[list[object]] = [["MUESTRAS DEL CÁLCULO DE RETENCIONES"]]
-    rows.append(
-        [
-            "Caso",
-            "NSS",
-            "Desde",
-            "Hasta",
-            "Tipo de descuento",
-            "Valor de descuento",
-            "Días del bimestre",
-            "Días descontados",
-            "Importe diario",
-            "Importe sin tope",
-            "Tope",
-            "Amortización",
-            "Seguro de daños",
-            "Total",
-        ]
-    )
+    rows: list[list[object]] = [[HEADING_MUESTRAS]]
+    rows.append(list(HEADERS_MUESTRAS))
     start = datetime.date(2026, 1, 1)
     for i in range(MUESTRA_ROWS):
         amount = Decimal(rng.randrange(100_00, 900_000)) / 100
@@ -107,7 +97,7 @@ def _calculation_rows() -> list[list[object]]:
                 amount + 15,
             ]
         )
-    rows += [[], ["EVALUACIÓN PARA EL CÁLCULO DE RETENCIONES"], ["Caso", "NSS", "Total a retener"]]
+    rows += [[], [HEADING_EVALUACION], list(HEADERS_EVALUACION)]
     rows += [
         [
             f"E{i:04d}",

@@ -7,18 +7,21 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import redis
+from celery.contrib.testing.worker import start_worker
 from sqlalchemy.engine import Engine
 
 from core import config, db
 from core.config import Settings
 from core.db import make_engine
 from schema.migrate import upgrade
+from workers import queues
 from workers.app import app as celery_app
 from workers.app import celery_config
 
@@ -137,6 +140,33 @@ def redis_server() -> str:
     except redis.RedisError as exc:
         pytest.skip(f"Redis NOT AVAILABLE at {REDIS_URL} ({exc}); start it (see .ci/run)")
     return REDIS_URL
+
+
+@pytest.fixture
+def redis_settings(
+    settings: Settings, redis_urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """`settings` with the broker and result backend on the real Redis."""
+    monkeypatch.setenv("SIA_BROKER_URL", redis_urls[0])
+    monkeypatch.setenv("SIA_RESULT_BACKEND", redis_urls[1])
+    config.get_settings.cache_clear()
+    point_celery_at(celery_config(config.get_settings()))
+    return config.get_settings()
+
+
+@contextmanager
+def real_worker() -> Iterator[None]:
+    """A real Celery worker (threads) in this process, consuming every queue."""
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        queues=list(queues.ALL),
+        shutdown_timeout=30,
+    ):
+        yield
 
 
 @pytest.fixture

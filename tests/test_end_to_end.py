@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -16,36 +15,19 @@ from core import config
 from review.app import create_app
 from rules.signing import load_public_key_pem, verify_document
 from schema import Certification, CertificationState, OutboxEmail, OutboxStatus
-from tests.conftest import point_celery_at
+from tests.conftest import real_worker
 from tests.mailer.smtp import Sink, free_port, serving
-from workers import queues
-from workers.app import app, celery_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 
 
 @pytest.fixture
-def system(settings, redis_urls, monkeypatch) -> Iterator[Sink]:
-    broker, results = redis_urls
+def system(redis_settings, monkeypatch) -> Iterator[Sink]:
     port = free_port()
-    monkeypatch.setenv("SIA_BROKER_URL", broker)
-    monkeypatch.setenv("SIA_RESULT_BACKEND", results)
     monkeypatch.setenv("SIA_MAIL_URL", f"smtp://127.0.0.1:{port}")
     config.get_settings.cache_clear()
-    point_celery_at(celery_config(config.get_settings()))
     sink = Sink()
-    with (
-        serving(sink, port),
-        start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            loglevel="WARNING",
-            queues=list(queues.ALL),
-            shutdown_timeout=30,
-        ),
-    ):
+    with serving(sink, port), real_worker():
         yield sink
 
 

@@ -17,35 +17,21 @@ from typing import Any
 
 from evidence.cells import CellValue, Rows
 from evidence.findings import Code, Finding, FindingError, finding
+from rules.workbook_template import (
+    HEADERS_EVALUACION,
+    HEADERS_MUESTRAS,
+    HEADING_EVALUACION,
+    HEADING_MUESTRAS,
+)
 
 TAB = 2
-MUESTRAS_HEADING = "MUESTRAS DEL CÁLCULO DE RETENCIONES"
-EVALUACION_HEADING = "EVALUACIÓN PARA EL CÁLCULO DE RETENCIONES"
-_HEADING_MIN_LENGTH = min(len(MUESTRAS_HEADING), len(EVALUACION_HEADING))
+_HEADING_MIN_LENGTH = min(len(HEADING_MUESTRAS), len(HEADING_EVALUACION))
 _HEADING_MAX_PREFIX = 16
 # How far below its heading a section's header row may be.
 _HEADER_SEARCH_ROWS = 5
 # Excel's serial day 0 in the 1900 date system (the 1900 leap-year bug is absorbed by the 30th).
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _MAX_SERIAL = 2_958_465  # 9999-12-31
-
-MUESTRA_COLUMNS = (
-    "Caso",
-    "NSS",
-    "Desde",
-    "Hasta",
-    "Tipo de descuento",
-    "Valor de descuento",
-    "Días del bimestre",
-    "Días descontados",
-    "Importe diario",
-    "Importe sin tope",
-    "Tope",
-    "Amortización",
-    "Seguro de daños",
-    "Total",
-)
-EVALUACION_COLUMNS = ("Caso", "NSS", "Total a retener")
 
 
 def normalize(text: str) -> str:
@@ -274,7 +260,7 @@ def _parse_date_text(text: str) -> datetime.date | None:
 
 def _find_headings(rows: Rows) -> dict[str, tuple[int, int]]:
     """(row, column) of each section heading, first occurrence."""
-    wanted = {normalize(h): h for h in (MUESTRAS_HEADING, EVALUACION_HEADING)}
+    wanted = {normalize(h): h for h in (HEADING_MUESTRAS, HEADING_EVALUACION)}
     found: dict[str, tuple[int, int]] = {}
     for r, row in enumerate(rows):
         # Only text at least as long as a heading can hold one; filtering in a comprehension
@@ -406,13 +392,13 @@ def read_calculations_tab(rows: Rows) -> tuple[CalculationsTab, list[Finding]]:
     evaluacion: list[EvaluacionRow] = []
     try:
         muestras, found = _muestras(
-            rows, _locate(rows, MUESTRAS_HEADING, MUESTRA_COLUMNS, headings)
+            rows, _locate(rows, HEADING_MUESTRAS, HEADERS_MUESTRAS, headings)
         )
         findings += found
     except FindingError as exc:
         findings.append(exc.finding)
     try:
-        section = _locate(rows, EVALUACION_HEADING, EVALUACION_COLUMNS, headings)
+        section = _locate(rows, HEADING_EVALUACION, HEADERS_EVALUACION, headings)
         evaluacion, found = _evaluacion(rows, section)
         findings += found
     except FindingError as exc:

@@ -10,13 +10,8 @@ import pytest
 from evidence.cells import CellValue
 from evidence.findings import Code
 from evidence.reading import read_workbook
-from evidence.tabs.calculations import (
-    EVALUACION_COLUMNS,
-    MUESTRA_COLUMNS,
-    normalize,
-    parse_amount,
-    read_calculations_tab,
-)
+from evidence.tabs.calculations import normalize, parse_amount, read_calculations_tab
+from rules.workbook_template import HEADERS_EVALUACION, HEADERS_MUESTRAS
 from tests.evidence.workbooks import xlsx_with
 
 MUESTRA: list[CellValue] = [
@@ -45,11 +40,11 @@ def sheet(
 ) -> list[list[CellValue]]:
     return [
         ["MUESTRAS DEL CÁLCULO DE RETENCIONES"],
-        list(muestra_headers or MUESTRA_COLUMNS),
+        list(muestra_headers or HEADERS_MUESTRAS),
         *muestras,
         [""],
         ["EVALUACIÓN PARA EL CÁLCULO DE RETENCIONES"],
-        list(evaluacion_headers or EVALUACION_COLUMNS),
+        list(evaluacion_headers or HEADERS_EVALUACION),
         *evaluacion,
     ]
 
@@ -185,7 +180,7 @@ def test_notes_and_blank_rows_are_not_records() -> None:
 
 
 def test_columns_are_found_by_header_in_any_order_and_position() -> None:
-    headers: list[CellValue] = ["", *reversed(MUESTRA_COLUMNS)]
+    headers: list[CellValue] = ["", *reversed(HEADERS_MUESTRAS)]
     row: list[CellValue] = ["", *reversed(MUESTRA)]
     rows: list[list[CellValue]] = [[""], ["", "Muestras del calculo de retenciones"], headers, row]
     rows += [
@@ -215,7 +210,7 @@ def test_headings_may_carry_a_label_but_sentences_mentioning_them_are_not_headin
 
 def test_missing_section_is_unreadable() -> None:
     tab, findings = read_calculations_tab(
-        [["MUESTRAS DEL CÁLCULO DE RETENCIONES"], list(MUESTRA_COLUMNS), MUESTRA]
+        [["MUESTRAS DEL CÁLCULO DE RETENCIONES"], list(HEADERS_MUESTRAS), MUESTRA]
     )
     assert [f.code for f in findings] == [Code.T2_UNREADABLE]
     assert "EVALUACIÓN PARA EL CÁLCULO DE RETENCIONES" in findings[0].message
@@ -224,7 +219,7 @@ def test_missing_section_is_unreadable() -> None:
 
 
 def test_missing_columns_are_named() -> None:
-    headers = [h for h in MUESTRA_COLUMNS if h not in ("Tope", "Seguro de daños")]
+    headers = [h for h in HEADERS_MUESTRAS if h not in ("Tope", "Seguro de daños")]
     _, findings = read_calculations_tab(sheet([], [], muestra_headers=headers))
     assert [f.code for f in findings] == [Code.T2_UNREADABLE]
     assert findings[0].message.endswith("faltan las columnas: Tope, Seguro de daños.")
@@ -233,7 +228,7 @@ def test_missing_columns_are_named() -> None:
 def test_header_row_far_below_its_heading_is_not_found() -> None:
     rows: list[list[CellValue]] = [["MUESTRAS DEL CÁLCULO DE RETENCIONES"]]
     rows += [[""] for _ in range(6)]
-    rows.append(list(MUESTRA_COLUMNS))
+    rows.append(list(HEADERS_MUESTRAS))
     _, findings = read_calculations_tab(rows)
     assert "fila de encabezados" in findings[0].message
 

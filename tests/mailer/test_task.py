@@ -4,7 +4,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from sqlmodel import select
 
 from core import config
@@ -12,11 +11,11 @@ from mailer import queue_email
 from mailer.outbox import RELAY_TASK
 from mailer.relay import SessionFactory
 from schema import OutboxEmail, OutboxStatus
-from tests.conftest import point_celery_at
+from tests.conftest import real_worker
 from tests.mailer.samples import SAMPLES
 from tests.mailer.smtp import Sink
 from workers import queues
-from workers.app import app, celery_config
+from workers.app import app
 from workers.schedule import BEAT_SCHEDULE
 
 
@@ -27,28 +26,11 @@ def kicks() -> list[str]:
 
 
 @pytest.fixture
-def mail_worker(
-    settings, redis_urls, smtp_server: Sink, smtp_port: int, monkeypatch
-) -> Iterator[Sink]:
-    broker, results = redis_urls
-    monkeypatch.setenv("SIA_BROKER_URL", broker)
-    monkeypatch.setenv("SIA_RESULT_BACKEND", results)
+def mail_worker(redis_settings, smtp_server: Sink, smtp_port: int, monkeypatch) -> Iterator[Sink]:
     monkeypatch.setenv("SIA_MAIL_URL", f"smtp://127.0.0.1:{smtp_port}")
     config.get_settings.cache_clear()
-    point_celery_at(celery_config(config.get_settings()))
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            loglevel="WARNING",
-            queues=list(queues.ALL),
-            shutdown_timeout=20,
-        ):
-            yield smtp_server
-    finally:
-        point_celery_at(celery_config(config.get_settings()))
+    with real_worker():
+        yield smtp_server
 
 
 def test_relay_runs_on_the_mail_queue_and_is_swept_every_minute():

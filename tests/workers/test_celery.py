@@ -2,39 +2,21 @@
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from sqlmodel import Session
 
 from core.config import Settings
-from tests.conftest import point_celery_at
-from workers import queues
+from tests.conftest import real_worker
 from workers.app import app, celery_config
 from workers.enqueue import enqueue_after_commit
 from workers.tasks.system import ping
 
 
 @pytest.fixture
-def redis_worker(redis_urls, tmp_path: Path) -> Iterator[None]:
-    broker, results = redis_urls
-    settings = Settings(var_dir=tmp_path, broker_url=broker, result_backend=results)
-    saved = dict(app.conf)
-    point_celery_at(celery_config(settings))
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            loglevel="WARNING",
-            queues=list(queues.ALL),
-            shutdown_timeout=20,
-        ):
-            yield
-    finally:
-        point_celery_at(saved)
+def redis_worker(redis_settings) -> Iterator[None]:
+    with real_worker():
+        yield
 
 
 def test_reliability_settings():
@@ -49,6 +31,7 @@ def test_reliability_settings():
     assert conf.beat_schedule
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_task_round_trip_through_redis(redis_worker):
     answer = ping.delay().get(timeout=20)
     assert answer["pong"] is True
