@@ -61,7 +61,11 @@ def run(host: str, port: int, concurrency: int) -> None:
     """Run everything on this machine until Ctrl-C or SIGTERM."""
     settings = get_settings()
     upgrade(settings.database_url)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base_url = f"http://{shown_host}:{port}"
     env = {**os.environ, "SIA_VAR_DIR": str(settings.var_dir)}
+    # Links in emails point at this server unless a public URL is configured.
+    env.setdefault("SIA_BASE_URL", base_url)
     children = {
         "web": _spawn(["web", "--host", host, "--port", str(port)], env),
         "worker": _spawn(["worker", "--concurrency", str(concurrency)], env),
@@ -76,8 +80,6 @@ def run(host: str, port: int, concurrency: int) -> None:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    base_url = f"http://{shown_host}:{port}"
     click.echo(f"SIA Certificación en {base_url}  (estado: {base_url}/healthz)")
     click.echo(f"Datos en {settings.var_dir}; correos como archivos .eml en {settings.mail_url}")
     click.echo(_sign_in_hint(base_url))

@@ -1,5 +1,5 @@
 """The README's run command on the embedded default: up, healthy, a task through the embedded
-broker, and a clean stop on SIGTERM."""
+broker, a certification request that ends as an .eml file, and a clean stop on SIGTERM."""
 
 import os
 import signal
@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
@@ -58,6 +60,28 @@ def test_embedded_system_runs_and_stops_cleanly(tmp_path: Path):
         )
         assert ping.returncode == 0, ping.stdout + ping.stderr
         assert "Respuesta de" in ping.stdout
+
+        request = subprocess.run(
+            [*sia, "certification", "request", "--rfc", "CAC840428RH1", "--email", "a@b.example"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert request.returncode == 0, request.stdout + request.stderr
+        mail_dir = tmp_path / "var" / "mail"
+        deadline = time.monotonic() + 60
+        while not list(mail_dir.glob("*.eml")):
+            assert time.monotonic() < deadline, "the test-set email was never written"
+            time.sleep(0.5)
+        [eml] = mail_dir.glob("*.eml")
+        message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+        plain = message.get_body(("plain",))
+        assert plain is not None
+        text = plain.get_content()
+        assert f"http://127.0.0.1:{port}/api/v1" in text  # the sandbox this server runs
+        assert {p.get_filename() for p in message.iter_attachments()} >= {"set-de-pruebas.json"}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
