@@ -32,7 +32,8 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for module in retention testsets evidence_read evidence_check mail_relay; do \
+		$(BIN)/python -m bench.$$module || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

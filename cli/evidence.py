@@ -1,4 +1,5 @@
-"""``sia evidence``: read an evidence workbook from the command line."""
+"""``sia evidence``: read an evidence workbook, or check it against its test set, from the
+command line."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from cli.evidence_check import check
 from evidence.guard import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, read_workbook_guarded
 from evidence.limits import MIB, WORKBOOK_MAX_BYTES
 from evidence.reading import read_workbook
@@ -43,3 +45,6 @@ def read(workbook: Path, guard: bool, timeout_s: float, memory_mib: int) -> None
     click.echo(json.dumps(reading.to_json(), ensure_ascii=False, indent=2))
     if reading.ilegible:
         raise SystemExit(EXIT_ILEGIBLE)
+
+
+evidence.add_command(check)

@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,21 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from core import config, db
 from core.config import Settings
 from core.db import make_engine
+from core.security import hash_password
+from schema import Organization, OrganizationKind
+from schema.base import utcnow
 from schema.migrate import upgrade
+from tests.vendor import PASSWORD, RFC
 from workers import queues
 from workers.app import app as celery_app
 from workers.app import celery_config
+from workflow.state_machine import Event, open_certification, transition
+from workflow.testsets import create_test_set
 
 PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -175,3 +183,26 @@ def redis_urls(redis_server: str) -> tuple[str, str]:
     for url in (broker, results):
         redis.Redis.from_url(url).flushdb()
     return broker, results
+
+
+@pytest.fixture
+def folio(settings, engine) -> str:
+    """The folio of a certification in `En espera de documentos` with its round-1 test set."""
+    with Session(engine, expire_on_commit=False) as session:
+        vendor = Organization(
+            kind=OrganizationKind.DESARROLLADOR,
+            rfc=RFC,
+            razon_social="Nóminas Ñandú",
+            email="certificacion@nandu.example",
+            sia_password_hash=hash_password(PASSWORD),
+        )
+        session.add(vendor)
+        session.flush()
+        cert = open_certification(session, vendor, actor="test")
+        now = utcnow()
+        create_test_set(session, cert, vendor, 1, now)
+        transition(
+            session, cert, Event.TEST_SET_SENT, actor="test", deadline=now + timedelta(days=60)
+        )
+        session.commit()
+        return cert.folio

@@ -8,6 +8,7 @@ unchanged, vendor told why) or accepts it (`En análisis`, review SLA starts).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from core.config import get_settings
 from core.formatting import fecha
 from core.security import verify_password
 from core.storage import store_blob
+from evidence.checks import CheckResult
 from evidence.findings import Finding as ReadFinding
 from evidence.images import thumbnail
 from evidence.reading import WorkbookReading
@@ -270,7 +272,7 @@ def apply_reading(
 
 
 def _replace_automatic_findings(
-    session: Session, submission_id: int, findings: tuple[ReadFinding, ...]
+    session: Session, submission_id: int, findings: Sequence[ReadFinding]
 ) -> None:
     session.exec(
         delete(Finding).where(
@@ -292,3 +294,38 @@ def _replace_automatic_findings(
         )
         for f in findings
     )
+
+
+def apply_checks(
+    session: Session, submission_id: int, result: CheckResult, *, now: datetime | None = None
+) -> EvidenceSubmission | None:
+    """Store the automatic checks' verdict and findings (advice for the reviewer, DOMAIN §3).
+
+    Re-running replaces the automatic findings, never adds to them; None when the submission
+    is not an accepted one (refused uploads keep their reading's findings).
+    """
+    now = now or utcnow()
+    submission = session.exec(
+        select(EvidenceSubmission).where(EvidenceSubmission.id == submission_id).with_for_update()
+    ).one()
+    if submission.status is not SubmissionStatus.ACEPTADA:
+        return None
+    _replace_automatic_findings(session, submission_id, result.findings)
+    submission.verdict = Verdict(result.verdict)
+    submission.checked_at = now
+    session.add(submission)
+    record_event(
+        session,
+        actor="system",
+        action="evidence.checked",
+        entity_type="certification",
+        entity_id=submission.certification_id,
+        occurred_at=now,
+        data={
+            "submission": submission_id,
+            "verdict": result.verdict,
+            "errors": sum(1 for f in result.findings if f.severity == "error"),
+            "warnings": sum(1 for f in result.findings if f.severity == "warning"),
+        },
+    )
+    return submission

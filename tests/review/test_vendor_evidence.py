@@ -1,7 +1,7 @@
 from fastapi.testclient import TestClient
 
 from review.app import create_app
-from tests.review.vendor import GOOD, PASSWORD, RFC
+from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import read_submission
 
 

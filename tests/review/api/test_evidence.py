@@ -15,7 +15,7 @@ from schema import (
     Finding,
     OutboxEmail,
 )
-from tests.review.vendor import GOOD, PASSWORD, RFC
+from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import read_submission
 from workflow.evidence import submission_blob
 

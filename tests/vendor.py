@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[1] / "evidence" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "evidence" / "fixtures"
 GOOD = (FIXTURES / "excel_package.xlsx").read_bytes()
 RFC, PASSWORD = "CAC840428RH1", "contraseña-sia-del-desarrollador"

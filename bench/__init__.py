@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints figures against its target (`make bench`)."""

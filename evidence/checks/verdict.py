@@ -1,0 +1,43 @@
+"""The verdict of an upload (DOMAIN §9) and the result the checks hand back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from evidence.findings import Finding
+
+Verdict = Literal["ilegible", "con_inconsistencias", "sin_inconsistencias"]
+ILEGIBLE: Verdict = "ilegible"
+CON_INCONSISTENCIAS: Verdict = "con_inconsistencias"
+SIN_INCONSISTENCIAS: Verdict = "sin_inconsistencias"
+
+
+def verdict_of(findings: Iterable[Finding]) -> Verdict:
+    """``ilegible`` with any blocking finding, ``con_inconsistencias`` with any other error.
+
+    T3-IMAGE-INVALID is not blocking: when no image decodes the reader adds T3-NO-IMAGE, which is.
+    """
+    findings = list(findings)
+    if any(f.blocking for f in findings):
+        return ILEGIBLE
+    if any(f.severity == "error" for f in findings):
+        return CON_INCONSISTENCIAS
+    return SIN_INCONSISTENCIAS
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> CheckResult:
+        """Findings without repeats, by tab (workbook-wide first), each tab in the order found."""
+        unique = list(dict.fromkeys(findings))
+        ordered = tuple(sorted(unique, key=lambda f: -1 if f.tab is None else f.tab))
+        return cls(verdict_of(ordered), ordered)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "findings": [f.to_json() for f in self.findings]}

@@ -1,0 +1,81 @@
+"""Reading then checking an uploaded workbook against the round stored in the database."""
+
+import dataclasses
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from review.app import create_app
+from rules.testsets import GeneratedTestSet, SandboxPatron
+from schema import AuditEvent, Certification, EvidenceSubmission, Finding, TestSet, Verdict
+from tests.evidence.checks.builder import evidence_spec
+from tests.evidence.fixtures.build import build_xlsx
+from tests.vendor import PASSWORD, RFC
+from workers.tasks.evidence import check_submission, read_submission
+
+
+def _round(engine, folio: str) -> GeneratedTestSet:
+    with Session(engine) as session:
+        cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
+        row = session.exec(select(TestSet).where(TestSet.certification_id == cert.id)).one()
+    return GeneratedTestSet(
+        test_set=row.document,
+        answers=row.answers,
+        avisos=tuple(row.avisos_responses),
+        patron=SandboxPatron(row.patron_rfc, row.patron_nrp, "Patrón de prueba"),
+    )
+
+
+def _upload_and_read(folio: str, workbook: bytes) -> int:
+    response = TestClient(create_app()).post(
+        f"/api/v1/certificaciones/{folio}/evidencias",
+        files={"archivo": ("evidencias.xlsx", workbook, "application/octet-stream")},
+        auth=(RFC, PASSWORD),
+    )
+    assert response.status_code == 202, response.text
+    submission_id = int(response.json()["id"])
+    assert read_submission(submission_id) == {"status": "aceptada"}
+    return submission_id
+
+
+def _findings(engine, submission_id: int) -> list[str]:
+    with Session(engine) as session:
+        return [
+            f.code
+            for f in session.exec(select(Finding).where(Finding.submission_id == submission_id))
+        ]
+
+
+def test_a_correct_workbook_is_sin_inconsistencias(engine, folio):
+    workbook = build_xlsx(evidence_spec(_round(engine, folio)))
+    submission_id = _upload_and_read(folio, workbook)
+    assert check_submission(submission_id) == {"verdict": "sin_inconsistencias"}
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, submission_id)
+        assert submission is not None and submission.verdict is Verdict.SIN_INCONSISTENCIAS
+        actions = [e.action for e in session.exec(select(AuditEvent))]
+    assert "evidence.checked" in actions
+    assert [code for code in _findings(engine, submission_id)] == []
+
+
+def test_a_wrong_total_is_found_and_rechecking_replaces_findings(engine, folio):
+    gen = _round(engine, folio)
+    case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
+    wrong = {
+        **gen.answers,
+        case: {
+            **gen.answers[case],
+            "total": str(Decimal(gen.answers[case]["total"]) + Decimal("0.05")),
+        },
+    }
+    workbook = build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
+    submission_id = _upload_and_read(folio, workbook)
+    assert check_submission(submission_id) == {"verdict": "con_inconsistencias"}
+    first = _findings(engine, submission_id)
+    assert "T2-TOTAL-MISMATCH" in first
+    assert check_submission(submission_id) == {"verdict": "con_inconsistencias"}
+    assert _findings(engine, submission_id) == first  # replaced, never duplicated
+    with Session(engine) as session:
+        finding = session.exec(select(Finding).where(Finding.code == "T2-TOTAL-MISMATCH")).one()
+    assert finding.case == case and finding.expected == gen.answers[case]["total"]
