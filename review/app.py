@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.config import get_settings
 from core.db import get_engine
 from review import errors
-from review.api import evidence, keys, sandbox
+from review.api import evidence, keys, review, sandbox
 from review.health import probe_broker, probe_database
 from review.pages import dashboard, session, vendor_evidence
 from review.templating import templates
@@ -38,6 +38,7 @@ def create_app() -> FastAPI:
     app.include_router(keys.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1")
     app.include_router(evidence.router, prefix="/api/v1")
+    app.include_router(review.router, prefix="/api/v1")
     app.include_router(session.router)
     app.include_router(dashboard.router)
     app.include_router(vendor_evidence.router)

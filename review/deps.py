@@ -27,13 +27,30 @@ class SignInRequired(HTTPException):
         super().__init__(status.HTTP_303_SEE_OTHER, headers={"Location": "/ingresar"})
 
 
-def current_staff(request: Request, session: DbSession) -> StaffUser:
+def _signed_in(request: Request, session: Session) -> StaffUser | None:
     staff_id = request.session.get(STAFF_SESSION_KEY)
     user = session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
     if user is None or not user.is_active:
         request.session.clear()
+        return None
+    return user
+
+
+def current_staff(request: Request, session: DbSession) -> StaffUser:
+    """For pages: a visitor who is not signed in is sent to the sign-in form."""
+    user = _signed_in(request, session)
+    if user is None:
         raise SignInRequired()
     return user
 
 
+def api_staff(request: Request, session: DbSession) -> StaffUser:
+    """For the JSON API: 401 instead of a redirect."""
+    user = _signed_in(request, session)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Inicia sesión como personal.")
+    return user
+
+
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+StaffApi = Annotated[StaffUser, Depends(api_staff)]

@@ -6,9 +6,19 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from core.security import hash_password
 from review.app import create_app
 from rules.testsets import GeneratedTestSet, SandboxPatron
-from schema import AuditEvent, Certification, EvidenceSubmission, Finding, TestSet, Verdict
+from schema import (
+    AuditEvent,
+    Certification,
+    EvidenceSubmission,
+    Finding,
+    StaffRole,
+    StaffUser,
+    TestSet,
+    Verdict,
+)
 from tests.evidence.checks.builder import evidence_spec
 from tests.evidence.fixtures.build import build_xlsx
 from tests.vendor import PASSWORD, RFC
@@ -79,3 +89,38 @@ def test_a_wrong_total_is_found_and_rechecking_replaces_findings(engine, folio):
     with Session(engine) as session:
         finding = session.exec(select(Finding).where(Finding.code == "T2-TOTAL-MISMATCH")).one()
     assert finding.case == case and finding.expected == gen.answers[case]["total"]
+
+
+def test_reviewers_see_verdict_findings_and_explanations(engine, folio):
+    gen = _round(engine, folio)
+    case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
+    total = Decimal(gen.answers[case]["total"]) + Decimal("1.00")
+    wrong = {**gen.answers, case: {**gen.answers[case], "total": str(total)}}
+    submission_id = _upload_and_read(
+        folio, build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
+    )
+    check_submission(submission_id)
+    client = TestClient(create_app())
+    url = f"/api/v1/revision/evidencias/{submission_id}"
+    assert client.get(url).status_code == 401  # staff only
+    with Session(engine) as session:
+        session.add(
+            StaffUser(
+                email="r@infonavit.example",
+                full_name="Revisora",
+                role=StaffRole.REVISOR,
+                password_hash=hash_password("contraseña-larga-de-prueba"),
+            )
+        )
+        session.commit()
+    client.post(
+        "/ingresar", data={"email": "r@infonavit.example", "password": "contraseña-larga-de-prueba"}
+    )
+    body = client.get(url).json()
+    assert body["veredicto"] == "con_inconsistencias"
+    [mismatch] = [h for h in body["hallazgos"] if h["codigo"] == "T2-TOTAL-MISMATCH"]
+    assert mismatch["caso"] == case and mismatch["dado"] == str(total)
+    explained = {e["caso"]: e for e in body["explicaciones"]}
+    assert set(explained) == {c["caso"] for c in gen.test_set["casos"]}
+    assert explained[case]["total"] == gen.answers[case]["total"]
+    assert f"Caso {case}" in explained[case]["texto"]
