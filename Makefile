@@ -32,7 +32,7 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
 bench: $(STAMP)
-	for module in retention testsets evidence_read evidence_check mail_relay; do \
+	for module in retention testsets evidence_read evidence_check mail_relay upload_verdict; do \
 		$(BIN)/python -m bench.$$module || exit 1; done
 
 clean:

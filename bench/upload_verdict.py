@@ -1,0 +1,184 @@
+"""Upload → verdict visible through the API, on PostgreSQL + Redis with one worker process.
+
+Starts `sia web` and `sia worker --concurrency 1` against a throwaway PostgreSQL database and
+Redis database 12, prepares 20 certifications waiting for evidence, uploads a correct workbook
+for each (one after another) and polls the reviewer API until the verdict shows.
+Target: p50 ≤ 3 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+
+PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
+UPLOADS = 20
+TARGET_P50 = 3.0
+STAFF_EMAIL, STAFF_PASSWORD = "bench@infonavit.example", "contraseña-de-bench-larga"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
+    """Migrate, create staff and UPLOADS certifications; returns (folio, rfc, workbook) each."""
+    os.environ.update(env)
+    from sqlmodel import Session
+
+    from core.db import get_engine
+    from core.security import hash_password
+    from rules.identities import fake_persona
+    from rules.testsets import GeneratedTestSet, SandboxPatron
+    from schema import Organization, OrganizationKind, StaffRole, StaffUser
+    from schema.base import utcnow
+    from schema.migrate import upgrade
+    from tests.evidence.checks.builder import evidence_spec
+    from tests.evidence.fixtures.build import build_xlsx
+    from workflow.state_machine import Event, open_certification, transition
+    from workflow.testsets import create_test_set
+
+    upgrade(env["SIA_DATABASE_URL"])
+    import random
+
+    rng = random.Random(2026)
+    prepared = []
+    with Session(get_engine(), expire_on_commit=False) as session:
+        session.add(
+            StaffUser(
+                email=STAFF_EMAIL,
+                full_name="Bench",
+                role=StaffRole.REVISOR,
+                password_hash=hash_password(STAFF_PASSWORD),
+            )
+        )
+        hashed = hash_password("bench")
+        for _ in range(UPLOADS):
+            rfc = fake_persona(rng, born_from=date(1960, 1, 1), born_to=date(1995, 12, 31)).rfc
+            vendor = Organization(
+                kind=OrganizationKind.DESARROLLADOR,
+                rfc=rfc,
+                razon_social=f"Desarrollador {rfc}",
+                email=f"{rfc.lower()}@bench.example",
+                sia_password_hash=hashed,
+            )
+            session.add(vendor)
+            session.flush()
+            cert = open_certification(session, vendor, actor="bench")
+            now = utcnow()
+            issued = create_test_set(session, cert, vendor, 1, now)
+            transition(
+                session, cert, Event.TEST_SET_SENT, actor="bench", deadline=now + timedelta(days=60)
+            )
+            row = issued.test_set
+            gen = GeneratedTestSet(
+                row.document,
+                row.answers,
+                tuple(row.avisos_responses),
+                SandboxPatron(row.patron_rfc, row.patron_nrp, ""),
+            )
+            prepared.append((cert.folio, rfc, build_xlsx(evidence_spec(gen))))
+        session.commit()
+    return prepared
+
+
+def main() -> None:
+    database = f"sia_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(f"{REDIS}/12").flushdb()
+    work = Path(tempfile.mkdtemp(prefix="sia-bench-"))
+    port = _free_port()
+    env = {
+        "SIA_VAR_DIR": str(work / "var"),
+        "SIA_DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+psycopg://"
+        )
+        + f"/{database}",
+        "SIA_BROKER_URL": f"{REDIS}/12",
+        "SIA_RESULT_BACKEND": f"{REDIS}/12",
+        "SIA_MAIL_URL": f"file://{work / 'mail'}",
+        "SIA_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        prepared = _prepare(env)
+        child_env = {**os.environ, **env}
+        sia = [sys.executable, "-m", "cli.main"]
+        for args in (
+            ["web", "--port", str(port)],
+            ["worker", "--concurrency", "1", "--loglevel", "WARNING"],
+        ):
+            processes.append(
+                subprocess.Popen(
+                    [*sia, *args],
+                    env=child_env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        base = f"http://127.0.0.1:{port}"
+        staff = httpx.Client(base_url=base, timeout=30)
+        for _ in range(100):
+            try:
+                if staff.get("/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        staff.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+        time.sleep(2)  # let the worker connect before the first measurement
+        latencies = []
+        for folio, rfc, workbook in prepared:
+            start = time.perf_counter()
+            response = httpx.post(
+                f"{base}/api/v1/certificaciones/{folio}/evidencias",
+                files={"archivo": ("evidencias.xlsx", workbook)},
+                auth=(rfc, "bench"),
+                timeout=30,
+            )
+            assert response.status_code == 202, response.text
+            url = f"/api/v1/revision/evidencias/{response.json()['id']}"
+            while True:
+                body = staff.get(url).json()
+                if body["veredicto"]:
+                    break
+                if time.perf_counter() - start > 60:
+                    raise SystemExit(f"no verdict after 60 s for {folio}: {body['estado']}")
+                time.sleep(0.05)
+            assert body["veredicto"] == "sin_inconsistencias", body["hallazgos"][:3]
+            latencies.append(time.perf_counter() - start)
+        p50 = statistics.median(latencies)
+        p90 = statistics.quantiles(latencies, n=10)[-1]
+        print(
+            f"uploads: {UPLOADS} (workbook ~{len(prepared[0][2]) // 1024} KiB), "
+            f"one worker process, {os.cpu_count()} cores"
+        )
+        print(f"upload → verdict: p50 {p50:.2f} s, p90 {p90:.2f} s, max {max(latencies):.2f} s")
+        print(f"target p50 ≤ {TARGET_P50:.0f} s: {'met' if p50 <= TARGET_P50 else 'NOT met'}")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
