@@ -7,6 +7,8 @@ process starts in, with no server to install.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -98,8 +100,14 @@ class Settings(BaseSettings):
         path = self.var_dir / "secret-key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            # Written aside and linked into place: of several processes starting at once
+            # (`sia web --workers 2`), the first link wins and every process reads that one.
+            draft = path.with_name(f".secret-key.{os.getpid()}")
+            draft.write_text(secrets.token_urlsafe(48))
+            draft.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
         return path.read_text().strip()
 
 

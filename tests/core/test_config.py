@@ -58,3 +58,16 @@ def test_embedded_secret_is_generated_once_and_private(tmp_path: Path):
     assert len(first) >= 32
     assert Settings(var_dir=tmp_path).secret() == first
     assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0
+
+
+def _secret_of(var_dir: str) -> str:
+    return Settings(var_dir=Path(var_dir)).secret()
+
+
+def test_processes_starting_together_agree_on_the_embedded_secret(tmp_path: Path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4) as pool:
+        secrets = set(pool.map(_secret_of, [str(tmp_path)] * 16))
+    assert len(secrets) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]  # no drafts left behind
