@@ -1,0 +1,72 @@
+"""Beat's safety nets: work whose after-commit task never reached the broker is found again."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from schema import Certification, EvidenceSubmission, SubmissionStatus, TestSet
+from schema.base import utcnow
+from tests.vendor import GOOD
+from workers.app import app
+from workers.schedule import BEAT_SCHEDULE
+from workers.tasks.certifications import sweep_pending_dispatch
+from workers.tasks.evidence import sweep_unread
+from workflow.certifications import request_certification
+
+
+def test_every_scheduled_task_exists():
+    import workers.tasks.certifications
+    import workers.tasks.evidence
+    import workers.tasks.mail
+    import workers.tasks.system  # noqa: F401
+
+    for name, entry in BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+
+
+def test_a_request_left_without_its_dispatch_is_swept(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        fresh = request_certification(
+            session, rfc="CAC840428RH1", email="a@b.example", razon_social=None, actor="t"
+        )
+        old = request_certification(
+            session, rfc="GODE561231GR8", email="b@b.example", razon_social=None, actor="t"
+        )
+        old.state_changed_at = utcnow() - timedelta(minutes=10)
+        session.add(old)
+        session.commit()
+    assert sweep_pending_dispatch() == [old.id]
+    assert fresh.id != old.id
+
+
+def test_uploads_left_unread_or_unchecked_are_swept(engine, folio):
+    with Session(engine) as session:
+        cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
+        test_set = session.exec(select(TestSet)).one()
+        long_ago = utcnow() - timedelta(minutes=10)
+        assert cert.id is not None and test_set.id is not None
+        rows = [
+            EvidenceSubmission(
+                certification_id=cert.id,
+                test_set_id=test_set.id,
+                round=1,
+                uploaded_by="t",
+                uploaded_at=when,
+                size_bytes=len(GOOD),
+                sha256=f"{n:064x}",
+                original_name="e.xlsx",
+                status=status,
+            )
+            for n, (status, when) in enumerate(
+                [
+                    (SubmissionStatus.RECIBIDA, long_ago),  # unread: swept
+                    (SubmissionStatus.RECIBIDA, utcnow()),  # its own task may still come
+                    (SubmissionStatus.ACEPTADA, long_ago),  # read, never checked: swept
+                    (SubmissionStatus.ILEGIBLE, long_ago),  # done
+                ]
+            )
+        ]
+        session.add_all(rows)
+        session.commit()
+        ids = [r.id for r in rows]
+    assert set(sweep_unread()) == {ids[0], ids[2]}
