@@ -20,7 +20,7 @@ from evidence.checks.amounts import parse_decimal, same_amount, shown
 from evidence.checks.round import Round
 from evidence.findings import Code, Finding, finding
 from evidence.safexml import parse_xml
-from evidence.tabs.cfdi import CfdiDocument, CfdiTab
+from evidence.tabs.cfdi import CfdiDocument, CfdiTab, of_source
 
 TAB = 4
 HOUSING_TYPES = ("010", "009")  # 010 Pago por crédito de vivienda; 009 accepted (Decision, §10)
@@ -32,11 +32,6 @@ _COMPROBANTE = f"{{{CFDI_NS}}}Comprobante"
 _NOMINA_PATH = f"{{{CFDI_NS}}}Complemento/{{{NOMINA_NS}}}Nomina"
 _DEDUCCION_PATH = f"{{{NOMINA_NS}}}Deducciones/{{{NOMINA_NS}}}Deduccion"
 _SEAL = ("Sello", "NoCertificado", "Certificado")
-
-
-def _of(source: str) -> str:
-    """«del objeto …» / «de la celda A2»: the reader names a source with its article."""
-    return "del " + source[3:] if source.startswith("el ") else "de " + source
 
 
 class _Document:
@@ -59,7 +54,7 @@ class _Document:
         self.findings.append(
             finding(
                 code,
-                f"El CFDI {_of(self.source)} {message}",
+                f"El CFDI {of_source(self.source)} {message}",
                 tab=TAB,
                 case=case,
                 expected=expected,

@@ -54,8 +54,15 @@ def _check(source: str, xml: bytes) -> CfdiDocument | Finding:
     return CfdiDocument(source, xml)
 
 
+def of_source(source: str) -> str:
+    """«del objeto …» / «de la celda A2»: a source is named with its article."""
+    return "del " + source[3:] if source.startswith("el ") else "de " + source
+
+
 def _invalid(source: str, reason: str) -> Finding:
-    return finding(Code.T4_XML_INVALID, f"El CFDI de {source} no se puede leer: {reason}.", tab=TAB)
+    return finding(
+        Code.T4_XML_INVALID, f"El CFDI {of_source(source)} no se puede leer: {reason}.", tab=TAB
+    )
 
 
 def _candidates(objects: list[PlacedObject], rows: Rows) -> list[CfdiDocument | Finding]:

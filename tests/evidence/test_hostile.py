@@ -342,7 +342,7 @@ def test_hostile_cfdi_pasted_in_a_cell_is_invalid_xml(xml: str) -> None:
 def test_hostile_cfdi_embedded_as_a_file_is_invalid_xml(xml: str) -> None:
     embedded = [EmbeddedObject("cfdi.xml", xml.encode())]
     reading = read_within_budget(xlsx_with(4, rows=[["CFDI"], [CFDI_PASTED]], objects=embedded))
-    assert "«cfdi.xml»" in only(reading, Code.T4_XML_INVALID)
+    assert "El CFDI del objeto «cfdi.xml»" in only(reading, Code.T4_XML_INVALID)
     assert reading.cfdi is not None
     assert len(reading.cfdi.documents) == 1
 
