@@ -1,11 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    the whole system on this machine (embedded default: SQLite, filesystem broker, mail as files)
-#   make test   lint, type-check and the test suite (needs PostgreSQL and Redis on 127.0.0.1)
+#   make test   lint, type-check and the test suite (needs PostgreSQL and Redis on 127.0.0.1;
+#               installs Debian's chromium for the browser tests when it is missing)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's Chromium through Playwright; nothing downloads a browser.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint lock bench clean
 
@@ -23,7 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
 # Re-pin after editing dependencies in pyproject.toml (the lock names no registry host).

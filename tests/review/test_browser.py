@@ -1,0 +1,108 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright (no browser download)."""
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlmodel import Session
+
+from core.security import hash_password
+from review.app import create_app
+from schema import StaffRole, StaffUser
+from tests.mailer.smtp import free_port
+from tests.vendor import FIXTURES, PASSWORD, RFC
+from workers.tasks.evidence import read_submission
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="CHROMIUM NOT INSTALLED: `apt-get install chromium` (.ci/run does it)",
+    ),
+]
+# Headless, with nothing that reaches out to the network (this machine has none).
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def server(settings) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert time.monotonic() < deadline, "web server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(base_url=server, locale="es-MX")
+        yield context.new_page()
+        browser.close()
+
+
+def test_staff_signs_in_and_sees_the_certifications(page, engine, folio, tmp_path):
+    with Session(engine) as session:
+        session.add(
+            StaffUser(
+                email="revisora@infonavit.example",
+                full_name="Ana Núñez",
+                role=StaffRole.REVISOR,
+                password_hash=hash_password("contraseña-de-prueba-larga"),
+            )
+        )
+        session.commit()
+    page.goto("/panel")
+    assert page.url.endswith("/ingresar")  # sent to the sign-in form
+    page.fill("input[name=email]", "revisora@infonavit.example")
+    page.fill("input[name=password]", "equivocada")
+    page.click("button[type=submit]")
+    assert "Correo o contraseña incorrectos" in page.inner_text("[role=alert]")
+    page.fill("input[name=password]", "contraseña-de-prueba-larga")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/panel")
+    table = page.inner_text("table")
+    assert folio in table and RFC in table and "En espera de documentos" in table
+    page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)
+    page.click("text=Salir")
+    page.wait_for_url("**/ingresar")
+
+
+def test_vendor_uploads_evidence_and_follows_its_status(page, folio, tmp_path):
+    page.goto("/portal/evidencias")
+    page.fill("input[name=rfc]", RFC)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=folio]", folio)
+    page.set_input_files("input[name=archivo]", str(FIXTURES / "excel_package.xlsx"))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/portal/evidencias/*")
+    assert "En lectura" in page.inner_text("#estado")
+    read_submission(int(page.url.rsplit("/", 1)[1]))  # what the worker does
+    page.reload()
+    assert "Aceptada para revisión" in page.inner_text("#estado")
+    page.screenshot(path=str(tmp_path / "evidencia.png"), full_page=True)
