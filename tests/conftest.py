@@ -23,10 +23,10 @@ from core import config, db
 from core.config import Settings
 from core.db import make_engine
 from core.security import hash_password
-from schema import Organization, OrganizationKind
+from schema import Organization, OrganizationKind, StaffRole, StaffUser
 from schema.base import utcnow
 from schema.migrate import upgrade
-from tests.vendor import PASSWORD, RFC
+from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers import queues
 from workers.app import app as celery_app
 from workers.app import celery_config
@@ -206,3 +206,18 @@ def folio(settings, engine) -> str:
         )
         session.commit()
         return cert.folio
+
+
+@pytest.fixture
+def reviewer(settings: Settings, engine: Engine) -> StaffUser:
+    """A staff reviewer who signs in with STAFF_EMAIL / STAFF_PASSWORD (process settings too)."""
+    user = StaffUser(
+        email=STAFF_EMAIL,
+        full_name="Ana Núñez",
+        role=StaffRole.REVISOR,
+        password_hash=hash_password(STAFF_PASSWORD),
+    )
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(user)
+        session.commit()
+    return user

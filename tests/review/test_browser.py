@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlmodel import Session
 
-from core.security import hash_password
 from review.app import create_app
-from schema import StaffRole, StaffUser
 from tests.mailer.smtp import free_port
-from tests.vendor import FIXTURES, PASSWORD, RFC
+from tests.vendor import FIXTURES, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers.tasks.evidence import read_submission
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -66,24 +63,14 @@ def page(server, tmp_path):
         browser.close()
 
 
-def test_staff_signs_in_and_sees_the_certifications(page, engine, folio, tmp_path):
-    with Session(engine) as session:
-        session.add(
-            StaffUser(
-                email="revisora@infonavit.example",
-                full_name="Ana Núñez",
-                role=StaffRole.REVISOR,
-                password_hash=hash_password("contraseña-de-prueba-larga"),
-            )
-        )
-        session.commit()
+def test_staff_signs_in_and_sees_the_certifications(page, reviewer, folio, tmp_path):
     page.goto("/panel")
     assert page.url.endswith("/ingresar")  # sent to the sign-in form
-    page.fill("input[name=email]", "revisora@infonavit.example")
+    page.fill("input[name=email]", STAFF_EMAIL)
     page.fill("input[name=password]", "equivocada")
     page.click("button[type=submit]")
     assert "Correo o contraseña incorrectos" in page.inner_text("[role=alert]")
-    page.fill("input[name=password]", "contraseña-de-prueba-larga")
+    page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/panel")
     table = page.inner_text("table")

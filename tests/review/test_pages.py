@@ -1,34 +1,7 @@
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from core.security import hash_password
 from review.app import create_app
-from schema import Organization, OrganizationKind, StaffRole, StaffUser
-from workflow.state_machine import open_certification
-
-PASSWORD = "contraseña-de-prueba-larga"
-
-
-def _staff(engine) -> None:
-    with Session(engine) as session:
-        session.add(
-            StaffUser(
-                email="revisora@infonavit.example",
-                full_name="Ana Núñez",
-                role=StaffRole.REVISOR,
-                password_hash=hash_password(PASSWORD),
-            )
-        )
-        vendor = Organization(
-            kind=OrganizationKind.DESARROLLADOR,
-            rfc="CAC840428RH1",
-            razon_social="Nóminas Ñandú",
-            email="a@b.example",
-        )
-        session.add(vendor)
-        session.flush()
-        open_certification(session, vendor, actor="test")
-        session.commit()
+from tests.vendor import RFC, STAFF_EMAIL, STAFF_PASSWORD
 
 
 def test_dashboard_requires_sign_in(settings):
@@ -36,29 +9,26 @@ def test_dashboard_requires_sign_in(settings):
     assert response.status_code == 303 and response.headers["location"] == "/ingresar"
 
 
-def test_wrong_password_is_refused_in_spanish(settings, engine):
-    _staff(engine)
+def test_wrong_password_is_refused_in_spanish(reviewer):
     client = TestClient(create_app())
-    response = client.post(
-        "/ingresar", data={"email": "revisora@infonavit.example", "password": "x"}
-    )
+    response = client.post("/ingresar", data={"email": STAFF_EMAIL, "password": "x"})
     assert response.status_code == 401
     assert "Correo o contraseña incorrectos" in response.text
     assert client.get("/panel", follow_redirects=False).status_code == 303
 
 
-def test_sign_in_shows_certifications_then_sign_out(settings, engine):
-    _staff(engine)
+def test_sign_in_shows_certifications_then_sign_out(reviewer, folio):
     client = TestClient(create_app())
     response = client.post(
         "/ingresar",
-        data={"email": " Revisora@Infonavit.example ", "password": PASSWORD},
+        data={"email": f" {STAFF_EMAIL.title()} ", "password": STAFF_PASSWORD},
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"] == "/panel"
     panel = client.get("/panel")
     assert panel.status_code == 200
-    assert "Ana Núñez" in panel.text and "CAC840428RH1" in panel.text and "Solicitada" in panel.text
+    assert "Ana Núñez" in panel.text and RFC in panel.text and folio in panel.text
+    assert "En espera de documentos" in panel.text
     client.post("/salir")
     assert client.get("/panel", follow_redirects=False).status_code == 303
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from core.security import hash_password
 from review.app import create_app
 from rules.testsets import GeneratedTestSet, SandboxPatron
 from schema import (
@@ -14,14 +13,12 @@ from schema import (
     Certification,
     EvidenceSubmission,
     Finding,
-    StaffRole,
-    StaffUser,
     TestSet,
     Verdict,
 )
 from tests.evidence.checks.builder import evidence_spec
 from tests.evidence.fixtures.build import build_xlsx
-from tests.vendor import PASSWORD, RFC
+from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers.tasks.evidence import check_submission, read_submission
 
 
@@ -91,7 +88,7 @@ def test_a_wrong_total_is_found_and_rechecking_replaces_findings(engine, folio):
     assert finding.case == case and finding.expected == gen.answers[case]["total"]
 
 
-def test_reviewers_see_verdict_findings_and_explanations(engine, folio):
+def test_reviewers_see_verdict_findings_and_explanations(engine, folio, reviewer):
     gen = _round(engine, folio)
     case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
     total = Decimal(gen.answers[case]["total"]) + Decimal("1.00")
@@ -103,19 +100,7 @@ def test_reviewers_see_verdict_findings_and_explanations(engine, folio):
     client = TestClient(create_app())
     url = f"/api/v1/revision/evidencias/{submission_id}"
     assert client.get(url).status_code == 401  # staff only
-    with Session(engine) as session:
-        session.add(
-            StaffUser(
-                email="r@infonavit.example",
-                full_name="Revisora",
-                role=StaffRole.REVISOR,
-                password_hash=hash_password("contraseña-larga-de-prueba"),
-            )
-        )
-        session.commit()
-    client.post(
-        "/ingresar", data={"email": "r@infonavit.example", "password": "contraseña-larga-de-prueba"}
-    )
+    client.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
     body = client.get(url).json()
     assert body["veredicto"] == "con_inconsistencias"
     [mismatch] = [h for h in body["hallazgos"] if h["codigo"] == "T2-TOTAL-MISMATCH"]
