@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -46,9 +47,11 @@ def _sign_in_hint(base_url: str) -> str:
         staff = session.exec(select(func.count()).select_from(StaffUser)).one()
     if staff:
         return f"Personal: ingresa en {base_url}/ingresar con tu correo y contraseña."
+    # As invoked (".venv/bin/sia" after `make run`), so the hint can be pasted as it is.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "sia" else "sia"
     return (
         "Aún no hay usuarios de personal; crea uno con:\n"
-        '  sia create-staff --email tu.correo@infonavit.org.mx --nombre "Tu Nombre" '
+        f'  {program} create-staff --email tu.correo@infonavit.org.mx --nombre "Tu Nombre" '
         "--rol administrador"
     )
 
