@@ -18,14 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 from bench.evidence_read import SCREENSHOTS, _screenshot
-from evidence.checks import CheckResult, check_evidence
-from evidence.reading import read_workbook
+from evidence.checks import CheckResult
 from rules.signing import sign_document
 from rules.testsets import GeneratedTestSet
 from tests.evidence.checks.builder import (
     PRIVATE_KEY,
-    PUBLIC_KEY,
     avisos_zip,
+    check_workbook,
     evidence_spec,
     generated,
 )
@@ -72,19 +71,9 @@ def build_workbook(gen: GeneratedTestSet) -> bytes:
     return build_xlsx(spec)
 
 
-def _read_and_check(data: bytes, gen: GeneratedTestSet) -> CheckResult:
-    return check_evidence(
-        read_workbook(data, filename="evidencias.xlsx"),
-        test_set=gen.test_set,
-        answers=gen.answers,
-        avisos_responses=gen.avisos,
-        public_key=PUBLIC_KEY,
-    )
-
-
 def _timed(data: bytes, gen: GeneratedTestSet) -> tuple[float, CheckResult]:
     start = time.perf_counter()
-    result = _read_and_check(data, gen)
+    result = check_workbook(data, gen)
     return time.perf_counter() - start, result
 
 
