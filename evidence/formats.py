@@ -6,6 +6,7 @@ import zipfile
 import zlib
 from enum import StrEnum
 
+from evidence.archive import INFLATE_ERRORS
 from evidence.findings import Code, FindingError, finding
 
 OLE_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
@@ -14,7 +15,15 @@ ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 SAVE_AS = "Guárdelo como .xlsx o como .xls (Excel 97-2003) y súbalo de nuevo."
 DAMAGED = "El libro está dañado o incompleto: {}. Ábralo en Excel, guárdelo de nuevo y súbalo."
 # What reading a damaged or hostile zip can raise, from the directory to the last inflated byte.
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError)
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    *INFLATE_ERRORS,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    ValueError,
+)
 
 
 class WorkbookFormat(StrEnum):

@@ -4,9 +4,10 @@ calamine allocates one cell for every position between the first and the last ce
 two cells at A1 and XFD1048576 in a 300-byte part would ask for hundreds of GiB. Every ``<c>``
 element and every row number counts, with or without a value: this errs on the side of refusing.
 
-Excel, LibreOffice and openpyxl write each cell as ``<c r="B12" …>``; for that canonical form a
-few C-speed scans bound the range. Anything else (prefixed tags, cells or rows without ``r``,
-unusual references) is measured exactly by streaming the XML with expat.
+Excel, LibreOffice and openpyxl write each cell as ``<c r="B12" …>``. When every cell and row
+reference in a part is of that form and small enough, three C-speed scans prove the part within
+the limits. Anything else (prefixed tags, cells or rows without ``r``, references past the limits)
+is measured exactly by streaming the XML with expat, which also stops at the first cell too far.
 """
 
 from __future__ import annotations
@@ -25,15 +26,12 @@ class DtdFound(Exception):
     """The part declares a DTD."""
 
 
+# Columns A to BL and rows 1 to 9999: within SHEET_MAX_COLUMNS (64) and SHEET_MAX_ROWS (10,000).
+_SMALL_COLUMN = rb"(?:[A-Z]|A[A-Z]|B[A-L])"
+_SMALL_ROW = rb"[0-9]{1,4}"
+_OTHER_CELL = re.compile(rb'<c(?! r="' + _SMALL_COLUMN + _SMALL_ROW + rb'")[\s>/]')
+_OTHER_ROW = re.compile(rb'<row(?! r="' + _SMALL_ROW + rb'")[\s>/]')
 _PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
-_ROW_OPEN = re.compile(rb"<row[\s/>]")
-_CELL_OTHER_OPEN = re.compile(rb"<c[\t\n\r>/]")
-_ODD_CELL_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
-_ODD_ROW_REF = re.compile(rb'<row r="(?![0-9]{1,7}")')
-# A reference these two skip has at most four digits and one letter: row ≤ 9999, column ≤ Z.
-_LONG_ROW = re.compile(rb'<(?:c r="[A-Z]{1,3}|row r=")([0-9]{5,7})"')
-_WIDE_COLUMN = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-_SHORT_ROWS, _SHORT_COLUMNS = 9_999, 26  # within the limits, or every sheet would be refused
 
 
 def column_index(letters: str) -> int:
@@ -49,26 +47,9 @@ def _check(rows: int, columns: int) -> None:
         raise GridTooLarge
 
 
-def _canonical_bounds(data: bytes) -> tuple[int, int] | None:
-    """Upper bounds of (rows, columns) when every row and cell starts with a plain reference.
-
-    Each scan runs at C speed and matches almost nothing in an ordinary sheet: only references
-    past row 9999 or column Z are read, and below that the bound is 9999 rows and 26 columns.
-    """
-    if (
-        _PREFIXED.search(data)
-        or _ODD_CELL_REF.search(data)
-        or _ODD_ROW_REF.search(data)
-        or len(_ROW_OPEN.findall(data)) != data.count(b'<row r="')
-        or data.count(b"<c ") + len(_CELL_OTHER_OPEN.findall(data)) != data.count(b'<c r="')
-    ):
-        return None
-    rows = max(map(int, set(_LONG_ROW.findall(data))), default=_SHORT_ROWS)
-    columns = max(
-        (column_index(col.decode()) for col in set(_WIDE_COLUMN.findall(data))),
-        default=_SHORT_COLUMNS,
-    )
-    return rows, columns
+def _canonical_and_small(data: bytes) -> bool:
+    """Whether every cell and row starts with a plain reference inside the limits."""
+    return not (_PREFIXED.search(data) or _OTHER_ROW.search(data) or _OTHER_CELL.search(data))
 
 
 class _Extent:
@@ -117,4 +98,5 @@ def check_sheet_grid(data: bytes) -> None:
     A part measured exactly may also raise DtdFound, or expat.ExpatError / ValueError when it is
     damaged; the canonical scan leaves well-formedness to calamine, which reads the part next.
     """
-    _check(*(_canonical_bounds(data) or _exact_extent(data)))
+    if not _canonical_and_small(data):
+        _check(*_exact_extent(data))

@@ -7,9 +7,7 @@ reached the way Excel does: workbook → sheet → drawing → media, sheet → 
 
 from __future__ import annotations
 
-import io
 import posixpath
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.parsers import expat
@@ -17,6 +15,7 @@ from xml.parsers import expat
 import python_calamine
 from lxml import etree
 
+from evidence.archive import Archive, MemberTooLarge
 from evidence.cells import Rows, open_cells, sheet_rows
 from evidence.container import PlacedImage, PlacedObject
 from evidence.embedded import EmbeddedUnreadable, unwrap_payload
@@ -64,7 +63,7 @@ class XlsxContainer:
 
     format = WorkbookFormat.XLSX
 
-    def __init__(self, data: bytes, archive: zipfile.ZipFile, sheets: dict[str, str]) -> None:
+    def __init__(self, data: bytes, archive: Archive, sheets: dict[str, str]) -> None:
         self._data = data
         self._zip = archive
         self._sheets = sheets
@@ -151,17 +150,15 @@ class XlsxContainer:
             ) from exc
 
 
-def _read(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    info = archive.getinfo(name)
-    if info.file_size > limit:
+def _read(archive: Archive, name: str, limit: int) -> bytes:
+    try:
+        return archive.read_member(archive.getinfo(name), limit)
+    except MemberTooLarge as exc:
         raise FindingError(
             finding(
                 Code.WB_SIZE, f"La parte «{name}» del libro es demasiado grande al descomprimirse."
             )
-        )
-    try:
-        with archive.open(info) as stream:
-            return stream.read(limit + 1)
+        ) from exc
     except ZIP_ERRORS as exc:
         raise FindingError(finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{name}»"))) from exc
 
@@ -176,7 +173,7 @@ def _unsafe_part(name: str) -> FindingError:
     )
 
 
-def _parse_part(archive: zipfile.ZipFile, name: str) -> etree._Element:
+def _parse_part(archive: Archive, name: str) -> etree._Element:
     try:
         return parse_xml(_read(archive, name, XLSX_MAX_TREE_PART_BYTES))
     except XmlRejected as exc:
@@ -185,7 +182,7 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> etree._Element:
         ) from exc
 
 
-def _relationships(archive: zipfile.ZipFile, part: str) -> list[_Relationship]:
+def _relationships(archive: Archive, part: str) -> list[_Relationship]:
     rels = _rels_name(part)
     if rels not in archive.NameToInfo:
         return []
@@ -206,7 +203,7 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> list[_Relationship]:
     return found
 
 
-def _check_entries(archive: zipfile.ZipFile) -> None:
+def _check_entries(archive: Archive) -> None:
     infos = archive.infolist()
     if len(infos) > XLSX_MAX_ENTRIES:
         raise FindingError(
@@ -227,8 +224,7 @@ def _check_entries(archive: zipfile.ZipFile) -> None:
     # Every part that looks like XML, whatever its name: relationships may point anywhere.
     for info in infos:
         try:
-            with archive.open(info) as stream:
-                head = stream.read(XML_PROLOG_MAX_BYTES)
+            head = archive.read_head(info, XML_PROLOG_MAX_BYTES)
             if head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\0").startswith((b"<", b"\0<")):
                 check_prolog(head, complete=len(head) < XML_PROLOG_MAX_BYTES)
         except XmlRejected as exc:
@@ -247,7 +243,7 @@ def _foreign_zip(names: set[str], filename: str | None) -> FindingError:
     return format_error("un archivo comprimido (.zip)", filename)
 
 
-def _workbook_part(archive: zipfile.ZipFile, filename: str | None) -> str:
+def _workbook_part(archive: Archive, filename: str | None) -> str:
     names = set(archive.NameToInfo)
     main = next(
         (rel.target for rel in _relationships(archive, "") if rel.type == "officeDocument"), None
@@ -264,7 +260,7 @@ def _workbook_part(archive: zipfile.ZipFile, filename: str | None) -> str:
 def open_xlsx(data: bytes, filename: str | None = None) -> XlsxContainer:
     """Open an xlsx after checking its container; raise FindingError when it cannot be used."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = Archive(data)
     except ZIP_ERRORS as exc:
         raise FindingError(
             finding(Code.WB_FORMAT, DAMAGED.format("no es un archivo zip completo"))

@@ -6,7 +6,6 @@ decompressed and enforced again while decompressing, since declared sizes can li
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
@@ -14,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from evidence.archive import Archive, MemberTooLarge
 from evidence.container import PlacedObject
 from evidence.embedded import EmbeddedFile
 from evidence.findings import Code, Finding, finding
@@ -128,7 +128,7 @@ def _parse_document(zip_name: str, path: str, raw: bytes) -> JsonDocument | Find
 def read_zip(file: EmbeddedFile) -> tuple[list[JsonDocument], list[Finding]]:
     """The JSON documents of one zip, or the findings that stop it from being read."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(file.data))
+        archive = Archive(file.data)
         infos = archive.infolist()
     except ZIP_ERRORS:
         return [], [_invalid(file.label, "está dañado o no es un zip válido")]
@@ -142,12 +142,11 @@ def read_zip(file: EmbeddedFile) -> tuple[list[JsonDocument], list[Finding]]:
     findings: list[Finding] = []
     for info in entries:
         try:
-            with archive.open(info) as stream:
-                raw = stream.read(JSON_MAX_BYTES + 1)
+            raw = archive.read_member(info, JSON_MAX_BYTES)
+        except MemberTooLarge:
+            return [], [_limit(file.label, f"tiene el JSON «{info.filename}» de más de 2 MiB")]
         except ZIP_ERRORS:
             return [], [_invalid(file.label, f"tiene la entrada «{info.filename}» dañada")]
-        if len(raw) > JSON_MAX_BYTES:
-            return [], [_limit(file.label, f"tiene el JSON «{info.filename}» de más de 2 MiB")]
         parsed = _parse_document(file.label, info.filename, raw)
         if isinstance(parsed, Finding):
             findings.append(parsed)

@@ -164,6 +164,29 @@ def test_unreadable_cells_are_not_number_findings_with_their_cell() -> None:
     assert not any(f.blocking for f in findings)
 
 
+def test_bad_cells_in_long_columns_are_each_reported_in_reading_order() -> None:
+    rows = []
+    for i in range(300):
+        row = list(MUESTRA)
+        row[0] = f"M{i:03d}"
+        row[13] = 1215.0 + i % 7  # repeated amounts share one conversion
+        rows.append(row)
+    rows[250][13] = float("nan")
+    rows[40][8] = "ochenta"
+    rows[250][9] = "n/a"
+    tab, findings = read_calculations_tab(sheet(rows, []))
+    assert [f.message for f in findings] == [
+        "Celda I43 (Importe diario): «ochenta» no es un número.",
+        "Celda J253 (Importe sin tope): «n/a» no es un número.",
+        "Celda N253 (Total): «nan» no es un número.",
+    ]
+    assert [f.case for f in findings] == ["M040", "M250", "M250"]
+    assert [m.total for m in tab.muestras[:8]] == [Decimal(str(1215.0 + i % 7)) for i in range(8)]
+    assert tab.muestras[250].total is None and tab.muestras[251].total == Decimal("1221.0")
+    assert tab.muestras[40].importe_diario is None
+    assert tab.muestras[41].importe_diario == Decimal("83.05")
+
+
 def test_continuation_rows_inherit_caso_and_nss() -> None:
     second: list[CellValue] = ["", "", "01/03/2026", "08/03/2026", 1, 20, 61, 8, 10, 80, "", 80]
     second += [15, 95]

@@ -6,6 +6,7 @@ from xml.parsers import expat
 
 import pytest
 
+from evidence import grid
 from evidence.grid import DtdFound, GridTooLarge, check_sheet_grid, column_index
 
 
@@ -76,3 +77,46 @@ def test_doctype_and_malformed_parts_are_reported() -> None:
         check_sheet_grid(sheet('<row r="1"><c r="xfd1"><v>1</v></c></row>'))
     with pytest.raises(expat.ExpatError):
         check_sheet_grid(b"<worksheet><sheetData><row><c>")
+
+
+def _no_exact_measure(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    measured: list[bytes] = []
+    exact = grid._exact_extent
+
+    def spy(data: bytes) -> tuple[int, int]:
+        measured.append(data)
+        return exact(data)
+
+    monkeypatch.setattr(grid, "_exact_extent", spy)
+    return measured
+
+
+def test_canonical_sheets_within_the_limits_need_no_exact_measure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    measured = _no_exact_measure(monkeypatch)
+    cells = "".join(f'<c r="{col}{{r}}" t="n"><v>1</v></c>' for col in ("A", "N", "AZ", "BL"))
+    rows = "".join(f'<row r="{r}">{cells.format(r=r)}</row>' for r in range(1, 10_000, 7))
+    check_sheet_grid(sheet(rows + '<row r="9999"><c r="BL9999"/></row>'))
+    assert measured == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "refused"),
+    [
+        ('<row r="1"><c r="BM1"><v>1</v></c></row>', True),
+        ('<row r="10000"><c r="A10000"><v>1</v></c></row>', False),
+        ('<row r="1"><c r="A1" t="n"><v>1</v></c><c t="n"><v>2</v></c></row>', False),
+    ],
+    ids=["past-BL", "row-10000", "implicit"],
+)
+def test_anything_else_is_measured_exactly(
+    monkeypatch: pytest.MonkeyPatch, rows: str, refused: bool
+) -> None:
+    measured = _no_exact_measure(monkeypatch)
+    if refused:
+        with pytest.raises(GridTooLarge):
+            check_sheet_grid(sheet(rows))
+    else:
+        check_sheet_grid(sheet(rows))
+    assert len(measured) == 1
