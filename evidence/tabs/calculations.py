@@ -219,13 +219,6 @@ def _date(value: CellValue) -> datetime.date | None:
 _Converter = Callable[[CellValue], Any]
 
 
-def _decimals(values: list[CellValue]) -> list[Decimal | None]:
-    """_decimal of each value, each distinct number converted once: amounts repeat down a column
-    and across steps (an amortización equal to its importe sin tope)."""
-    table = {v: Decimal(repr(v)) for v in set(values) if type(v) is float and math.isfinite(v)}
-    return [table[v] if type(v) is float and v in table else _decimal(v) for v in values]
-
-
 class _Table:
     """One section's data rows, typed a column at a time (a tab holds thousands of rows).
 
@@ -243,6 +236,9 @@ class _Table:
         self.rows = [rows[r] for r in self.indexes]
         self.columns = section.columns
         self._findings: list[tuple[int, int, Finding]] = []
+        # Each distinct amount is converted once for the whole section: amounts repeat down a
+        # column and across steps (an amortización equal to its importe sin tope).
+        self._amounts: dict[float, Decimal] = {}
 
     @property
     def findings(self) -> list[Finding]:
@@ -256,7 +252,7 @@ class _Table:
         except IndexError:  # only hand-made rows are short
             values = [row[c] if c < len(row) else "" for row in self.rows]
         try:
-            return _decimals(values) if convert is _decimal else [convert(v) for v in values]
+            return self._decimals(values) if convert is _decimal else [convert(v) for v in values]
         except _NotA:
             pass  # the exception: convert cell by cell to report each bad one
         typed: list[Any] = []
@@ -281,6 +277,15 @@ class _Table:
                     )
                 )
         return typed
+
+    def _decimals(self, values: list[CellValue]) -> list[Decimal | None]:
+        """_decimal of each value, through the section's table of converted amounts."""
+        amounts = self._amounts
+        new = [v for v in set(values) if type(v) is float and v not in amounts]
+        if not all(map(math.isfinite, new)):
+            new = [v for v in new if math.isfinite(v)]  # the rest are reported by _decimal
+        amounts.update(zip(new, map(Decimal, map(repr, new)), strict=True))
+        return [amounts[v] if type(v) is float and v in amounts else _decimal(v) for v in values]
 
     def row_numbers(self) -> list[int]:
         return [r + 1 for r in self.indexes]
