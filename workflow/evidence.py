@@ -8,6 +8,7 @@ unchanged, vendor told why) or accepts it (`En análisis`, review SLA starts).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from core.security import verify_password
 from core.storage import store_blob
 from evidence.checks import CheckResult
 from evidence.findings import Finding as ReadFinding
-from evidence.images import thumbnail
+from evidence.images import DecodedImage, ImageRejected, thumbnail
 from evidence.reading import WorkbookReading
 from mailer.outbox import queue_email
 from rules.calendar import add_business_days
@@ -46,6 +47,8 @@ from workflow.state_machine import Event, transition
 S = CertificationState
 REVIEW_SLA_DAYS = 5  # business days (DOMAIN §3)
 THUMBNAIL_PX = 320
+
+logger = logging.getLogger(__name__)
 
 
 class UploadRefused(Exception):
@@ -175,6 +178,24 @@ def submission_blob(submission: EvidenceSubmission) -> str:
     return f"evidencias/{submission.sha256[:2]}/{submission.sha256}"
 
 
+def _store_screenshot(image: DecodedImage) -> dict[str, str | None]:
+    """The screenshot and its thumbnail in the blob store, as the reading document names them."""
+    try:
+        miniatura: str | None = store_blob(
+            thumbnail(image.data, THUMBNAIL_PX), "miniaturas", f".{image.format}"
+        )
+    except ImageRejected:
+        # The reading proved the pixels decode; a picture Pillow still cannot scale (an odd
+        # animated PNG) is shown full size rather than failing the whole upload.
+        logger.warning("no thumbnail for screenshot %s", image.name, exc_info=True)
+        miniatura = None
+    return {
+        "archivo": store_blob(image.data, "capturas", f".{image.format}"),
+        "miniatura": miniatura,
+        "nombre": image.name,
+    }
+
+
 def apply_reading(
     session: Session, submission_id: int, reading: WorkbookReading, *, now: datetime | None = None
 ) -> EvidenceSubmission | None:
@@ -192,16 +213,7 @@ def apply_reading(
     assert vendor is not None and certification.id is not None
     document = reading.to_json()
     if reading.screenshots is not None:
-        document["capturas"] = [
-            {
-                "archivo": store_blob(image.data, "capturas", f".{image.format}"),
-                "miniatura": store_blob(
-                    thumbnail(image.data, THUMBNAIL_PX), "miniaturas", f".{image.format}"
-                ),
-                "nombre": image.name,
-            }
-            for image in reading.screenshots.images
-        ]
+        document["capturas"] = [_store_screenshot(image) for image in reading.screenshots.images]
     submission.reading = document
     submission.checked_at = now
     _replace_automatic_findings(session, submission_id, reading.findings)

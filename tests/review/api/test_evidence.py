@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from core.storage import blob_path
+from evidence.images import ImageRejected
 from review.app import create_app
 from schema import (
     AuditEvent,
@@ -149,3 +150,19 @@ def test_findings_are_replaced_not_duplicated(engine, folio):
     with Session(engine) as session:
         count = len(session.exec(select(Finding)).all())
     assert count == 1
+
+
+def test_a_screenshot_that_cannot_be_scaled_is_kept_without_thumbnail(engine, folio, monkeypatch):
+    def refuse(data: bytes, max_px: int) -> bytes:
+        raise ImageRejected("la imagen está dañada")
+
+    monkeypatch.setattr("workflow.evidence.thumbnail", refuse)
+    client = TestClient(create_app())
+    body = _upload(client, folio, GOOD).json()
+    assert read_submission(body["id"]) == {"status": "aceptada"}
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, body["id"])
+        assert submission is not None and submission.reading is not None
+        capturas = submission.reading["capturas"]
+    assert capturas and all(c["miniatura"] is None for c in capturas)
+    assert all(blob_path(c["archivo"]).exists() for c in capturas)
