@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+from evidence.schema_messages import spanish
+
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
@@ -47,8 +49,8 @@ _ROOT_SCHEMA = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
 <xs:import namespace="{NOMINA_NS}" schemaLocation="nomina12.xsd"/>
 <xs:import namespace="{TFD_NS}" schemaLocation="TimbreFiscalDigitalv11.xsd"/>
 </xs:schema>""".encode()
-# lxml reports an enumeration failure with the whole catalog (postal codes: tens of thousands).
-_MESSAGE_MAX_CHARS = 300
+# How the vendor writes each namespace in its CFDI, for naming elements in messages.
+_PREFIXES = {CFDI_NS: "cfdi", NOMINA_NS: "nomina12", TFD_NS: "tfd"}
 
 
 class _LocalSchemas(etree.Resolver):  # type: ignore[misc]
@@ -71,14 +73,10 @@ def cfdi_schema() -> Any:
 @dataclass(frozen=True)
 class SchemaViolation:
     line: int
-    message: str  # libxml2's own text (English), clipped
+    message: str  # in Spanish
 
     def __str__(self) -> str:
         return f"línea {self.line}: {self.message}"
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MESSAGE_MAX_CHARS else text[: _MESSAGE_MAX_CHARS - 1] + "…"
 
 
 def with_seal_placeholders(root: Any) -> Any:
@@ -96,4 +94,6 @@ def schema_violations(root: Any) -> list[SchemaViolation]:
     schema = cfdi_schema()
     if schema.validate(with_seal_placeholders(root)):
         return []
-    return [SchemaViolation(error.line, _clip(error.message)) for error in schema.error_log]
+    return [
+        SchemaViolation(error.line, spanish(error.message, _PREFIXES)) for error in schema.error_log
+    ]

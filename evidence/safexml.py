@@ -13,6 +13,7 @@ import re
 from lxml import etree
 
 from evidence.limits import XML_PROLOG_MAX_BYTES
+from evidence.syntax_errors import xml_syntax_error
 
 
 class XmlRejected(Exception):
@@ -80,7 +81,7 @@ def parse_xml(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XmlRejected(f"el XML está mal formado ({exc.msg})") from exc
+        raise XmlRejected(f"el XML está mal formado: {xml_syntax_error(exc)}") from exc
     if root.getroottree().docinfo.internalDTD is not None:
         raise XmlRejected("el XML declara un DTD o entidades, que no se admiten")
     return root

@@ -25,6 +25,7 @@ from evidence.limits import (
     ZIP_MAX_TOTAL_BYTES,
     ZIP_RATIO_THRESHOLD_BYTES,
 )
+from evidence.syntax_errors import json_syntax_error
 
 TAB = 1
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -106,13 +107,26 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"constante no válida en JSON: {name}")
 
 
-def _parse_document(zip_name: str, path: str, raw: bytes) -> JsonDocument | Finding:
+def _loads(raw: bytes) -> tuple[Any, str | None]:
+    """The parsed JSON, or why it cannot be parsed (in Spanish)."""
     try:
-        document = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant), None
+    except UnicodeDecodeError:
+        return None, "no está codificado en UTF-8"
+    except json.JSONDecodeError as exc:
+        return None, json_syntax_error(exc)
+    except ValueError as exc:
+        return None, str(exc)  # _reject_constant's, in Spanish
+    except RecursionError:
+        return None, "anida objetos o listas a demasiada profundidad"
+
+
+def _parse_document(zip_name: str, path: str, raw: bytes) -> JsonDocument | Finding:
+    document, reason = _loads(raw)
+    if reason is not None:
         return finding(
             Code.T1_JSON_INVALID,
-            f"El archivo «{path}» del zip «{zip_name}» no es un JSON válido ({exc}).",
+            f"El archivo «{path}» del zip «{zip_name}» no es un JSON válido: {reason}.",
             tab=TAB,
         )
     if not isinstance(document, dict):
