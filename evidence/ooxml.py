@@ -31,7 +31,11 @@ from evidence.limits import (
     XLSX_MAX_TREE_PART_BYTES,
     XML_PROLOG_MAX_BYTES,
 )
+from evidence.richdata import RichDataParts, picture_of_vm
 from evidence.safexml import XmlRejected, check_prolog, parse_xml
+
+# The workbook's relationships to the parts that place pictures in cells, in RichDataParts' order.
+_RICH_DATA_RELATIONSHIPS = ("sheetMetadata", "rdRichValue", "rdRichValueStructure", "richValueRel")
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,15 @@ class XlsxContainer:
 
     format = WorkbookFormat.XLSX
 
-    def __init__(self, data: bytes, archive: Archive, sheets: dict[str, str]) -> None:
+    def __init__(
+        self, data: bytes, archive: Archive, workbook: str, sheets: dict[str, str]
+    ) -> None:
         self._data = data
         self._zip = archive
+        self._workbook = workbook
         self._sheets = sheets
         self._cells: python_calamine.CalamineWorkbook | None = None
+        self._cell_pictures: dict[int, str] | None = None
 
     @property
     def sheet_names(self) -> tuple[str, ...]:
@@ -103,12 +111,42 @@ class XlsxContainer:
                 continue
             targets = {rel.id: rel.target for rel in self._relationships(drawing.target)}
             for blip_id in self._picture_blips(drawing.target):
-                target = targets.get(blip_id, blip_id)
-                data = b""  # a dangling reference is an image that does not decode
-                if target in self._zip.NameToInfo:
-                    data = _read(self._zip, target, XLSX_MAX_PART_BYTES)
-                found.append(PlacedImage(posixpath.basename(target), data))
+                found.append(self._image(targets.get(blip_id, blip_id)))
+        pictures = self._pictures_in_cells()
+        if pictures:
+            for cell in _parse_part(self._zip, self._sheets[sheet]).iter("{*}c"):
+                vm = cell.get("vm")
+                if vm and vm.isdigit() and int(vm) in pictures:
+                    found.append(self._image(pictures[int(vm)]))
         return found
+
+    def _image(self, part: str) -> PlacedImage:
+        data = b""  # a dangling reference is an image that does not decode
+        if part in self._zip.NameToInfo:
+            data = _read(self._zip, part, XLSX_MAX_PART_BYTES)
+        return PlacedImage(posixpath.basename(part), data)
+
+    def _pictures_in_cells(self) -> dict[int, str]:
+        """vm → media part of Excel 365's in-cell pictures; empty for most workbooks."""
+        if self._cell_pictures is None:
+            self._cell_pictures = {}
+            part = {rel.type: rel.target for rel in self._relationships(self._workbook)}
+            names = [part.get(kind) for kind in _RICH_DATA_RELATIONSHIPS]
+            if all(name in self._zip.NameToInfo for name in names):
+                metadata, values, structures, value_rels = (str(name) for name in names)
+                targets = {rel.id: rel.target for rel in self._relationships(value_rels)}
+                self._cell_pictures = picture_of_vm(
+                    RichDataParts(
+                        _parse_part(self._zip, metadata),
+                        _parse_part(self._zip, values),
+                        _parse_part(self._zip, structures),
+                        [
+                            targets.get(_namespaced(rel, "id") or "")
+                            for rel in _parse_part(self._zip, value_rels).iterfind("{*}rel")
+                        ],
+                    )
+                )
+        return self._cell_pictures
 
     def rows(self, sheet: str, tab: int) -> Rows:
         self._check_grid(sheet, tab)
@@ -274,4 +312,4 @@ def open_xlsx(data: bytes, filename: str | None = None) -> XlsxContainer:
         name = sheet.get("name")
         if name and target in archive.NameToInfo:
             sheets[name] = str(target)
-    return XlsxContainer(data, archive, sheets)
+    return XlsxContainer(data, archive, workbook, sheets)

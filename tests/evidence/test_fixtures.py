@@ -97,6 +97,8 @@ CASES = {
     # name: (format, screenshot formats, name of the embedded zip)
     "excel_package.xlsx": (WorkbookFormat.XLSX, ["png", "jpeg"], "respuestas.zip"),
     "excel_raw.xlsx": (WorkbookFormat.XLSX, ["jpeg"], "respuestas.zip"),
+    # Pictures placed in cells (Excel 365), found through the rich-value parts.
+    "excel365_in_cells.xlsx": (WorkbookFormat.XLSX, ["png", "jpeg"], "respuestas.zip"),
     "libreoffice_package.xlsx": (WorkbookFormat.XLSX, ["png", "jpeg"], "respuestas.zip"),
     "libreoffice_package.xls": (WorkbookFormat.XLS, ["png", "jpeg"], "respuestas.zip"),
     # A bare Ole10Native stream carries no file name: the storage names the zip.
