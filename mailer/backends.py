@@ -5,6 +5,9 @@
 - ``smtps://user:pass@host:465`` SMTP over TLS from the first byte, then AUTH,
 - ``file://DIR`` one ``<message-id>.eml`` per message (the embedded default).
 
+TLS verifies the server's certificate and host name against the system CA store (``SSL_CERT_FILE``
+names another bundle); credentials are only ever sent inside TLS.
+
 A backend delivers a batch and reports one outcome per envelope as soon as it is known, so the
 relay can mark a row sent right after the server's 250 instead of after the whole batch.
 """
