@@ -295,6 +295,11 @@ def backend_from_url(url: str, *, connections: int = 1, timeout: float = 30) -> 
         port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
         raise ValueError("SIA_MAIL_URL no válida: el puerto no es un número válido") from None
+    if scheme == "smtp" and parts.username:
+        raise ValueError(
+            "SIA_MAIL_URL no válida: smtp:// enviaría usuario y contraseña sin cifrar; "
+            "usa smtp+starttls:// o smtps://"
+        )
     config = SmtpConfig(
         hostname=parts.hostname,
         port=port,

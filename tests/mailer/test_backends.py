@@ -94,6 +94,7 @@ def test_file_urls_take_absolute_and_relative_directories(tmp_path):
         ("smtp://:25", "servidor"),
         ("smtp://mail:puerto", "puerto"),
         ("file://", "directorio"),
+        ("smtp://usuario:secreto@mail:25", "sin cifrar"),
     ],
 )
 def test_bad_mail_urls_are_refused_in_spanish(url, problem):
