@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
+from starlette.requests import HTTPConnection
 
 from core.db import get_engine
 from schema import StaffUser
@@ -54,3 +55,8 @@ def api_staff(request: Request, session: DbSession) -> StaffUser:
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 StaffApi = Annotated[StaffUser, Depends(api_staff)]
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The client's IP address (behind a proxy, as uvicorn's --forwarded-allow-ips trusts it)."""
+    return request.client.host if request.client else "desconocida"

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from workflow.throttle import Throttled
+
 logger = logging.getLogger(__name__)
 
 _DEFAULT_DETAILS = {
@@ -58,6 +60,14 @@ def install(app: FastAPI) -> None:
         if detail == HTTPStatus(exc.status_code).phrase:
             detail = _DEFAULT_DETAILS.get(exc.status_code, "Error en la solicitud.")
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Throttled)
+    async def _throttled(_request: Request, exc: Throttled) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)},
+            status_code=429,
+            headers={"Retry-After": str(exc.seconds)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from schema.evidence import (
 from schema.folios import FolioIssue
 from schema.organizations import Organization, OrganizationKind
 from schema.outbox import OutboxEmail, OutboxStatus
+from schema.sign_in import SignInFailure
 from schema.staff import StaffRole, StaffUser
 
 metadata = SQLModel.metadata
@@ -43,6 +44,7 @@ __all__ = [
     "Review",
     "ReviewDecision",
     "Severity",
+    "SignInFailure",
     "StaffRole",
     "StaffUser",
     "SubmissionStatus",

@@ -43,6 +43,7 @@ from schema.base import utcnow
 from workflow.audit import record_event
 from workflow.calendar import load_calendar
 from workflow.state_machine import Event, transition
+from workflow.throttle import Attempt
 
 S = CertificationState
 REVIEW_SLA_DAYS = 5  # business days (DOMAIN §3)
@@ -63,6 +64,11 @@ class UploadRefused(Exception):
 class Received:
     submission: EvidenceSubmission
     duplicate: bool
+
+
+def vendor_attempt(rfc: str, address: str) -> Attempt:
+    """A vendor's sign-in attempt, for throttling: its RFC as authenticate_vendor reads it."""
+    return Attempt(f"desarrollador:{rfc.strip().upper()}", address)
 
 
 def authenticate_vendor(session: Session, rfc: str, password: str) -> Organization | None:

@@ -15,11 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from evidence.limits import WORKBOOK_MAX_BYTES
-from review.deps import DbSession
+from review.deps import DbSession, client_address
 from review.intake import store_upload, submission_status
 from review.uploads import read_upload
 from schema import Certification, EvidenceSubmission, Organization
-from workflow.evidence import authenticate_vendor
+from workflow.evidence import authenticate_vendor, vendor_attempt
+from workflow.throttle import throttled
 
 router = APIRouter(tags=["evidencias"])
 
@@ -44,13 +45,17 @@ UPLOAD_FIELD = "archivo"
 
 
 def current_vendor(
-    session: DbSession, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+    request: Request,
+    session: DbSession,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Organization:
-    vendor = (
-        authenticate_vendor(session, credentials.username, credentials.password)
-        if credentials
-        else None
-    )
+    vendor = None
+    if credentials is not None:  # no credentials at all is no guess: nothing to count
+        vendor = throttled(
+            session,
+            vendor_attempt(credentials.username, client_address(request)),
+            lambda: authenticate_vendor(session, credentials.username, credentials.password),
+        )
     if vendor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

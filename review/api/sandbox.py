@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from core.tokens import TokenError, issue_token, read_token
-from review.deps import DbSession
+from review.deps import DbSession, client_address
 from schema import TestSet
 from workflow.testsets import authenticate_sandbox, avisos_response
+from workflow.throttle import Attempt, throttled
 
 router = APIRouter(tags=["sandbox de avisos"])
 
@@ -58,13 +59,18 @@ def _unauthorized(message: str) -> HTTPException:
     summary="Abre una sesión con las credenciales del desarrollador y del patrón",
     responses={401: {"description": "Credenciales incorrectas"}},
 )
-def open_session(body: SolicitudSesion, session: DbSession) -> Sesion:
-    test_set = authenticate_sandbox(
+def open_session(request: Request, body: SolicitudSesion, session: DbSession) -> Sesion:
+    rfc, nrp = body.desarrollador.rfc.strip().upper(), body.patron.nrp.strip().upper()
+    test_set = throttled(
         session,
-        rfc=body.desarrollador.rfc,
-        password=body.desarrollador.password,
-        nrp=body.patron.nrp,
-        patron_password=body.patron.password,
+        Attempt(f"sandbox:{rfc}:{nrp}", client_address(request)),
+        lambda: authenticate_sandbox(
+            session,
+            rfc=body.desarrollador.rfc,
+            password=body.desarrollador.password,
+            nrp=body.patron.nrp,
+            patron_password=body.patron.password,
+        ),
     )
     if test_set is None:
         raise _unauthorized("Credenciales incorrectas del desarrollador o del patrón.")

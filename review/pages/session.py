@@ -9,18 +9,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from core.security import verify_password
-from review.deps import STAFF_SESSION_KEY, DbSession
+from review.deps import STAFF_SESSION_KEY, DbSession, client_address
 from review.templating import templates
 from schema import StaffUser
 from schema.base import utcnow
 from workflow.audit import record_event
+from workflow.throttle import Attempt, Throttled, throttled
 
 router = APIRouter(include_in_schema=False)
 
 
+def _form(request: Request, error: str | None, email: str, code: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "ingresar.html", {"error": error, "email": email}, status_code=code
+    )
+
+
 @router.get("/ingresar", response_class=HTMLResponse)
 def sign_in_form(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "ingresar.html", {"error": None, "email": ""})
+    return _form(request, None, "", status.HTTP_200_OK)
 
 
 @router.post("/ingresar")
@@ -31,13 +38,22 @@ def sign_in(
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     address = email.strip().lower()
-    user = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
-    if user is None or not user.is_active or not verify_password(password, user.password_hash):
-        return templates.TemplateResponse(
-            request,
-            "ingresar.html",
-            {"error": "Correo o contraseña incorrectos.", "email": address},
-            status_code=status.HTTP_401_UNAUTHORIZED,
+
+    def check() -> StaffUser | None:
+        user = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
+        if user is None or not user.is_active or not verify_password(password, user.password_hash):
+            return None
+        return user
+
+    try:
+        user = throttled(session, Attempt(f"personal:{address}", client_address(request)), check)
+    except Throttled as exc:
+        response = _form(request, str(exc), address, status.HTTP_429_TOO_MANY_REQUESTS)
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
+    if user is None:
+        return _form(
+            request, "Correo o contraseña incorrectos.", address, status.HTTP_401_UNAUTHORIZED
         )
     assert user.id is not None
     user.last_login_at = utcnow()

@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from evidence.limits import WORKBOOK_MAX_BYTES
-from review.deps import DbSession
+from review.deps import DbSession, client_address
 from review.intake import store_upload, submission_status
 from review.templating import templates
 from review.uploads import UploadedFile, read_upload
 from schema import Certification, EvidenceSubmission, SubmissionStatus
-from workflow.evidence import authenticate_vendor
+from workflow.evidence import authenticate_vendor, vendor_attempt
+from workflow.throttle import Throttled, throttled
 
 router = APIRouter(include_in_schema=False)
 VENDOR_SESSION_KEY = "vendor_id"
@@ -33,10 +34,18 @@ def upload_form(request: Request) -> HTMLResponse:
 
 
 def _receive(
-    session: Session, uploaded: UploadedFile
+    session: Session, uploaded: UploadedFile, address: str
 ) -> tuple[int | None, dict[str, Any] | None, str | None, int]:
     fields = uploaded.fields
-    vendor = authenticate_vendor(session, fields.get("rfc", ""), fields.get("password", ""))
+    rfc, password = fields.get("rfc", ""), fields.get("password", "")
+    try:
+        vendor = throttled(
+            session,
+            vendor_attempt(rfc, address),
+            lambda: authenticate_vendor(session, rfc, password),
+        )
+    except Throttled as exc:
+        return None, None, str(exc), status.HTTP_429_TOO_MANY_REQUESTS
     if vendor is None:
         return None, None, "RFC o contraseña SIA incorrectos.", status.HTTP_401_UNAUTHORIZED
     try:
@@ -52,7 +61,9 @@ async def upload(request: Request, session: DbSession) -> Response:
         uploaded = await read_upload(request, field="archivo", limit=WORKBOOK_MAX_BYTES)
     except HTTPException as exc:
         return _form(request, str(exc.detail), {}, exc.status_code)
-    vendor_id, body, error, code = await run_in_threadpool(_receive, session, uploaded)
+    vendor_id, body, error, code = await run_in_threadpool(
+        _receive, session, uploaded, client_address(request)
+    )
     values = {"rfc": uploaded.fields.get("rfc", ""), "folio": uploaded.fields.get("folio", "")}
     if body is None:
         return _form(request, error, values, code)

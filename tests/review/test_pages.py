@@ -2,6 +2,7 @@ from fastapi.testclient import TestClient
 
 from review.app import create_app
 from tests.vendor import RFC, STAFF_EMAIL, STAFF_PASSWORD
+from workflow.throttle import ACCOUNT_LIMIT
 
 
 def test_dashboard_requires_sign_in(settings):
@@ -15,6 +16,23 @@ def test_wrong_password_is_refused_in_spanish(reviewer):
     assert response.status_code == 401
     assert "Correo o contraseña incorrectos" in response.text
     assert client.get("/panel", follow_redirects=False).status_code == 303
+
+
+def test_repeated_wrong_passwords_make_that_client_wait(reviewer):
+    guesser = TestClient(create_app(), client=("203.0.113.9", 40000))
+    for _ in range(ACCOUNT_LIMIT):
+        assert (
+            guesser.post("/ingresar", data={"email": STAFF_EMAIL, "password": "x"}).status_code
+            == 401
+        )
+    # Now even the right password waits, and says so in Spanish.
+    blocked = guesser.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Demasiados intentos fallidos" in blocked.text
+    # The reviewer at her own desk is not locked out.
+    owner = TestClient(create_app(), client=("198.51.100.20", 40000))
+    signed_in = owner.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert signed_in.status_code == 200 and signed_in.url.path == "/panel"
 
 
 def test_sign_in_shows_certifications_then_sign_out(reviewer, folio):

@@ -3,6 +3,7 @@ from fastapi.testclient import TestClient
 from review.app import create_app
 from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import read_submission
+from workflow.throttle import ACCOUNT_LIMIT
 
 
 def _post(client, folio, data=GOOD, password=PASSWORD):
@@ -47,3 +48,11 @@ def test_unreadable_file_shows_the_reasons(folio):
     read_submission(int(status_url.rsplit("/", 1)[1]))
     page = client.get(status_url)
     assert "Rechazada" in page.text and "WB-FORMAT" in page.text and "PDF" in page.text
+
+
+def test_the_form_makes_a_guesser_wait(folio):
+    client = TestClient(create_app())
+    for _ in range(ACCOUNT_LIMIT):
+        assert _post(client, folio, password="mala").status_code == 401
+    blocked = _post(client, folio)
+    assert blocked.status_code == 429 and "Demasiados intentos fallidos" in blocked.text

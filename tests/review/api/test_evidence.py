@@ -19,6 +19,7 @@ from schema import (
 from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import read_submission
 from workflow.evidence import submission_blob
+from workflow.throttle import ACCOUNT_LIMIT
 
 AUTH = (RFC, PASSWORD)
 
@@ -166,3 +167,14 @@ def test_a_screenshot_that_cannot_be_scaled_is_kept_without_thumbnail(engine, fo
         capturas = submission.reading["capturas"]
     assert capturas and all(c["miniatura"] is None for c in capturas)
     assert all(blob_path(c["archivo"]).exists() for c in capturas)
+
+
+def test_guessing_the_sia_password_is_throttled(engine, folio):
+    client = TestClient(create_app())
+    for _ in range(ACCOUNT_LIMIT):
+        assert _upload(client, folio, GOOD, auth=(RFC, "mala")).status_code == 401
+    blocked = _upload(client, folio, GOOD)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Demasiados intentos fallidos" in blocked.json()["detail"]
+    with Session(engine) as session:
+        assert session.exec(select(EvidenceSubmission)).all() == []

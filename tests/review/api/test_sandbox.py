@@ -11,6 +11,7 @@ from rules.signing import load_public_key_pem, verify_document
 from schema import Certification, CertificationState, Organization, OrganizationKind
 from workflow.state_machine import open_certification
 from workflow.testsets import create_test_set
+from workflow.throttle import ACCOUNT_LIMIT
 
 VENDOR_RFC, VENDOR_PASSWORD = "CAC840428RH1", "contraseña-sia-del-desarrollador"
 NOW = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
@@ -140,3 +141,11 @@ def test_closed_certifications_get_no_sandbox(issued, engine):
         session.add(cert)
         session.commit()
     assert _login(TestClient(create_app()), issued).status_code == 401
+
+
+def test_guessing_sandbox_credentials_is_throttled(issued):
+    client = TestClient(create_app())
+    for _ in range(ACCOUNT_LIMIT):
+        assert _login(client, issued, patron_password="mala").status_code == 401
+    blocked = _login(client, issued)
+    assert blocked.status_code == 429 and "Demasiados intentos" in blocked.json()["detail"]

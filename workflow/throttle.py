@@ -1,0 +1,100 @@
+"""Sign-in throttling: a client that keeps failing is made to wait before it may try again.
+
+Failures count per account *and* client address, so a guesser cannot lock the rightful owner
+out from another address, and per client address across all accounts, so spreading the guesses
+over many accounts does not help either. Every password form and API (staff sign-in, the
+vendor's evidence upload and the sandbox sessions) goes through here. Rows live only as long
+as the window they count in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlmodel import Session, col, delete, select
+
+from schema import SignInFailure
+from schema.base import utcnow
+
+T = TypeVar("T")
+
+WINDOW = timedelta(minutes=15)
+ACCOUNT_LIMIT = 5  # failures for one account from one address within WINDOW
+ADDRESS_LIMIT = 50  # failures from one address, any accounts, within WINDOW
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who is being signed in as (``personal:ana@x``, ``desarrollador:RFC``) and from where."""
+
+    account: str
+    address: str
+
+    def limits(self) -> tuple[tuple[str, int], ...]:
+        return (
+            (f"{self.account}|ip:{self.address}", ACCOUNT_LIMIT),
+            (f"ip:{self.address}", ADDRESS_LIMIT),
+        )
+
+
+def seconds_to_wait(session: Session, attempt: Attempt, now: datetime) -> int:
+    """0 when the attempt may go ahead; otherwise how long until it may."""
+    wait = 0.0
+    for key, limit in attempt.limits():
+        recent = session.exec(
+            select(SignInFailure.failed_at)
+            .where(SignInFailure.key == key, col(SignInFailure.failed_at) > now - WINDOW)
+            .order_by(col(SignInFailure.failed_at).desc())
+            .limit(limit)
+        ).all()
+        if len(recent) >= limit:
+            # The oldest of the last ``limit`` failures must leave the window first.
+            wait = max(wait, (recent[-1] + WINDOW - now).total_seconds())
+    return math.ceil(wait)
+
+
+def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:
+    """Count a failed attempt (the caller commits, whatever else the request does)."""
+    session.exec(delete(SignInFailure).where(col(SignInFailure.failed_at) <= now - WINDOW))
+    for key, _ in attempt.limits():
+        session.add(SignInFailure(key=key, failed_at=now))
+
+
+def record_success(session: Session, attempt: Attempt) -> None:
+    """The account's slate is wiped for this address; the address's own count stays."""
+    account_key = attempt.limits()[0][0]
+    session.exec(delete(SignInFailure).where(col(SignInFailure.key) == account_key))
+
+
+class Throttled(Exception):
+    """Too many recent failures; the message (Spanish) says how long to wait."""
+
+    def __init__(self, seconds: int) -> None:
+        minutes = max(1, math.ceil(seconds / 60))
+        unit = "minuto" if minutes == 1 else "minutos"
+        super().__init__(f"Demasiados intentos fallidos. Vuelve a intentarlo en {minutes} {unit}.")
+        self.seconds = seconds
+
+
+def throttled(session: Session, attempt: Attempt, check: Callable[[], T | None]) -> T | None:
+    """Run the credential ``check`` unless ``attempt`` must wait, counting a None as a failure.
+
+    A failure is committed at once: the request that follows is refused and rolls back, and
+    the count must outlive it. Raises Throttled instead of running ``check`` (whose password
+    hashing is the expensive part a guesser wants) while the client must wait.
+    """
+    now = utcnow()
+    wait = seconds_to_wait(session, attempt, now)
+    if wait:
+        raise Throttled(wait)
+    result = check()
+    if result is None:
+        record_failure(session, attempt, now)
+        session.commit()
+    else:
+        record_success(session, attempt)
+    return result
