@@ -2,10 +2,14 @@
 
 Decoding a PNG is inflating its IDAT stream and then unfiltering each scanline. Unfiltering is
 arithmetic on bytes that cannot fail once every scanline names one of the five filters, so a
-stream that inflates to the scanlines the header announces is a
-stream every decoder turns into the whole image. Checking that with zlib-ng takes a quarter of the
-time Pillow needs to decode through Debian's zlib 1.2, which is most of what reading a workbook
-costs. The header itself (signature, dimensions, pixel limit, modes) is still Pillow's job.
+stream that inflates to every scanline the header announces is one any decoder turns into the
+whole image. Checking that with zlib-ng takes a quarter of the time Pillow needs to decode
+through Debian's zlib 1.2, which was most of what reading a workbook cost. The header itself
+(signature, dimensions, pixel limit, modes) is still Pillow's job.
+
+The check is stricter than Pillow's decode where a file is certainly damaged: every chunk's CRC
+and the zlib checksum are verified, and a stream that stops at a row boundary is refused (Pillow
+leaves the missing rows black).
 """
 
 from __future__ import annotations
