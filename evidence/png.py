@@ -8,8 +8,8 @@ through Debian's zlib 1.2, which was most of what reading a workbook cost. The h
 (signature, dimensions, pixel limit, modes) is still Pillow's job.
 
 The check is stricter than Pillow's decode where a file is certainly damaged: every chunk's CRC
-and the zlib checksum are verified, and a stream that stops at a row boundary is refused (Pillow
-leaves the missing rows black).
+is verified, so is the zlib checksum of a stream that holds just the image, and a stream that
+stops at a row boundary is refused (Pillow leaves the missing rows black).
 """
 
 from __future__ import annotations
