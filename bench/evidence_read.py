@@ -43,7 +43,7 @@ JSON_FILES = 200
 RUNS = 3  # reads per child process
 # The host is shared: each round measures every reader once, so a slow spell lands on all of them
 # instead of on whichever reader happened to run during it.
-ROUNDS = 3
+ROUNDS = 5
 READERS = ("evidence", "guarded", "openpyxl")
 
 
