@@ -7,6 +7,7 @@ reached the way Excel does: workbook → sheet → drawing → media, sheet → 
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from evidence.limits import (
 )
 from evidence.richdata import RichDataParts, picture_of_vm
 from evidence.safexml import XmlRejected, check_prolog, parse_xml
+
+logger = logging.getLogger(__name__)
 
 # The workbook's relationships to the parts that place pictures in cells, in RichDataParts' order.
 _RICH_DATA_RELATIONSHIPS = ("sheetMetadata", "rdRichValue", "rdRichValueStructure", "richValueRel")
@@ -129,24 +132,32 @@ class XlsxContainer:
     def _pictures_in_cells(self) -> dict[int, str]:
         """vm → media part of Excel 365's in-cell pictures; empty for most workbooks."""
         if self._cell_pictures is None:
-            self._cell_pictures = {}
-            part = {rel.type: rel.target for rel in self._relationships(self._workbook)}
-            names = [part.get(kind) for kind in _RICH_DATA_RELATIONSHIPS]
-            if all(name in self._zip.NameToInfo for name in names):
-                metadata, values, structures, value_rels = (str(name) for name in names)
-                targets = {rel.id: rel.target for rel in self._relationships(value_rels)}
-                self._cell_pictures = picture_of_vm(
-                    RichDataParts(
-                        _parse_part(self._zip, metadata),
-                        _parse_part(self._zip, values),
-                        _parse_part(self._zip, structures),
-                        [
-                            targets.get(_namespaced(rel, "id") or "")
-                            for rel in _parse_part(self._zip, value_rels).iterfind("{*}rel")
-                        ],
-                    )
-                )
+            try:
+                self._cell_pictures = self._read_pictures_in_cells()
+            except FindingError:
+                # Damaged rich-data parts must not cost the sheet its floating pictures.
+                logger.warning("unreadable rich-value parts; in-cell pictures skipped")
+                self._cell_pictures = {}
         return self._cell_pictures
+
+    def _read_pictures_in_cells(self) -> dict[int, str]:
+        part = {rel.type: rel.target for rel in self._relationships(self._workbook)}
+        names = [part.get(kind) for kind in _RICH_DATA_RELATIONSHIPS]
+        if not all(name in self._zip.NameToInfo for name in names):
+            return {}
+        metadata, values, structures, value_rels = (str(name) for name in names)
+        targets = {rel.id: rel.target for rel in self._relationships(value_rels)}
+        return picture_of_vm(
+            RichDataParts(
+                _parse_part(self._zip, metadata),
+                _parse_part(self._zip, values),
+                _parse_part(self._zip, structures),
+                [
+                    targets.get(_namespaced(rel, "id") or "")
+                    for rel in _parse_part(self._zip, value_rels).iterfind("{*}rel")
+                ],
+            )
+        )
 
     def rows(self, sheet: str, tab: int) -> Rows:
         self._check_grid(sheet, tab)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
+import xlsxwriter
 from lxml import etree
 
 from evidence.findings import Code
@@ -104,3 +107,26 @@ def test_an_in_cell_bomb_is_a_finding_like_any_picture() -> None:
     assert "40 megapíxeles" in only(bomb, Code.T3_IMAGE_INVALID)
     assert bomb.screenshots is not None and len(bomb.screenshots.images) == 1
     assert screenshot("jpeg")[:4] == bomb.screenshots.images[0].data[:4]
+
+
+def _tab3_with_both(path: Path) -> bytes:
+    """Tab 3 holding a floating JPEG and a PNG placed in a cell, as Excel 365 writes them."""
+    workbook = xlsxwriter.Workbook(path)
+    for name in ("1 JSON", "2 Calculos"):
+        workbook.add_worksheet(name)
+    sheet = workbook.add_worksheet("3 Pantallas")
+    sheet.insert_image("D2", "flotante.jpeg", {"image_data": io.BytesIO(screenshot("jpeg"))})
+    sheet.embed_image("B2", "en-celda.png", {"image_data": io.BytesIO(screenshot("png"))})
+    workbook.close()
+    return path.read_bytes()
+
+
+def test_damaged_rich_value_parts_cost_only_the_in_cell_pictures(tmp_path: Path) -> None:
+    xlsx = _tab3_with_both(tmp_path / "libro.xlsx")
+    whole = read_workbook(xlsx)
+    assert whole.screenshots is not None
+    assert [image.format for image in whole.screenshots.images] == ["jpeg", "png"]
+    broken = read_workbook(replace_parts(xlsx, {"xl/metadata.xml": b"<metadata><roto"}))
+    assert broken.screenshots is not None
+    assert [image.format for image in broken.screenshots.images] == ["jpeg"]
+    assert not [f for f in broken.findings if f.tab == 3]
