@@ -23,6 +23,7 @@ def web(host: str, port: int, processes: int) -> None:
         port=port,
         workers=processes,
         proxy_headers=True,
+        forwarded_allow_ips=get_settings().forwarded_allow_ips,
         log_level="info",
     )
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     timezone: str = "America/Mexico_City"
     mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
     base_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For names the real client (comma-separated addresses, or "*" when
+    # a PaaS router is the only way in). Sign-in throttling counts per client address, so behind
+    # an untrusted-by-default proxy every client would share the proxy's count.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Outbox relay. Against a server that takes ~50 ms per message, throughput is about
     # connections / 50 ms, so a handful is not enough; 20 is Postfix's default concurrency per
     # destination. Lower it for providers that allow fewer connections per client.

@@ -58,5 +58,5 @@ StaffApi = Annotated[StaffUser, Depends(api_staff)]
 
 
 def client_address(request: HTTPConnection) -> str:
-    """The client's IP address (behind a proxy, as uvicorn's --forwarded-allow-ips trusts it)."""
+    """The client's IP address; behind a proxy, as SIA_FORWARDED_ALLOW_IPS lets uvicorn read it."""
     return request.client.host if request.client else "desconocida"
