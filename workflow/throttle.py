@@ -67,7 +67,11 @@ def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:
 def record_success(session: Session, attempt: Attempt) -> None:
     """The account's slate is wiped for this address; the address's own count stays."""
     account_key = attempt.limits()[0][0]
-    session.exec(delete(SignInFailure).where(col(SignInFailure.key) == account_key))
+    # Looked up first: most sign-ins follow no failure, and a DELETE would take SQLite's write
+    # lock on every authenticated request (the API's status polls among them).
+    failed = select(SignInFailure.id).where(SignInFailure.key == account_key).limit(1)
+    if session.exec(failed).first() is not None:
+        session.exec(delete(SignInFailure).where(col(SignInFailure.key) == account_key))
 
 
 class Throttled(Exception):
