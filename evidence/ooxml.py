@@ -252,6 +252,15 @@ def _relationships(archive: Archive, part: str) -> list[_Relationship]:
     return found
 
 
+_SNIFF_BYTES = 512
+
+
+def _may_be_xml(head: bytes) -> bool:
+    """Whether ``head`` starts like XML, or is all byte-order marks and blanks so far."""
+    rest = head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\0")
+    return not rest or rest.startswith((b"<", b"\0<"))
+
+
 def _check_entries(archive: Archive) -> None:
     infos = archive.infolist()
     if len(infos) > XLSX_MAX_ENTRIES:
@@ -270,11 +279,12 @@ def _check_entries(archive: Archive) -> None:
                 "no se leyó.",
             )
         )
-    # Every part that looks like XML, whatever its name: relationships may point anywhere.
+    # Every part that looks like XML, whatever its name: relationships may point anywhere. A
+    # few hundred bytes tell a picture from XML, so only XML is inflated as far as its prolog.
     for info in infos:
         try:
-            head = archive.read_head(info, XML_PROLOG_MAX_BYTES)
-            if head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\0").startswith((b"<", b"\0<")):
+            if _may_be_xml(archive.read_head(info, _SNIFF_BYTES)):
+                head = archive.read_head(info, XML_PROLOG_MAX_BYTES)
                 check_prolog(head, complete=len(head) < XML_PROLOG_MAX_BYTES)
         except XmlRejected as exc:
             raise _unsafe_part(info.filename) from exc
