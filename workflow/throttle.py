@@ -25,6 +25,7 @@ T = TypeVar("T")
 WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5  # failures for one account from one address within WINDOW
 ADDRESS_LIMIT = 50  # failures from one address, any accounts, within WINDOW
+_ACCOUNT_MAX_CHARS = 200  # sign_in_failures.key holds 400: this, "|ip:" and an IPv6 address
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Attempt:
     address: str
 
     def limits(self) -> tuple[tuple[str, int], ...]:
+        # A user name is whatever the client sent; clipped, it still fits the key column (and
+        # two guesses that differ only past 200 characters may share a count).
+        account = self.account[:_ACCOUNT_MAX_CHARS]
         return (
-            (f"{self.account}|ip:{self.address}", ACCOUNT_LIMIT),
+            (f"{account}|ip:{self.address}", ACCOUNT_LIMIT),
             (f"ip:{self.address}", ADDRESS_LIMIT),
         )
 

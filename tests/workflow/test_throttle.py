@@ -81,3 +81,11 @@ def test_throttled_counts_a_failed_check_and_refuses_without_checking(engine) ->
     assert len(checked) == ACCOUNT_LIMIT
     with Session(engine) as session:  # the failures were committed by throttled itself
         assert seconds_to_wait(session, ANA, utcnow()) > 0
+
+
+def test_an_absurdly_long_user_name_is_counted_not_a_crash(engine) -> None:
+    attempt = Attempt("desarrollador:" + "X" * 10_000, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")
+    with Session(engine) as session:
+        for _ in range(ACCOUNT_LIMIT):
+            assert throttled(session, attempt, lambda: None) is None
+        assert seconds_to_wait(session, attempt, utcnow()) > 0
