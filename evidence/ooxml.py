@@ -71,11 +71,15 @@ class XlsxContainer:
     format = WorkbookFormat.XLSX
 
     def __init__(
-        self, data: bytes, archive: Archive, workbook: str, sheets: dict[str, str]
+        self,
+        data: bytes,
+        archive: Archive,
+        workbook_rels: list[_Relationship],
+        sheets: dict[str, str],
     ) -> None:
         self._data = data
         self._zip = archive
-        self._workbook = workbook
+        self._workbook_rels = workbook_rels
         self._sheets = sheets
         self._cells: python_calamine.CalamineWorkbook | None = None
         self._cell_pictures: dict[int, str] | None = None
@@ -141,7 +145,7 @@ class XlsxContainer:
         return self._cell_pictures
 
     def _read_pictures_in_cells(self) -> dict[int, str]:
-        part = {rel.type: rel.target for rel in self._relationships(self._workbook)}
+        part = {rel.type: rel.target for rel in self._workbook_rels}
         names = [part.get(kind) for kind in _RICH_DATA_RELATIONSHIPS]
         if not all(name in self._zip.NameToInfo for name in names):
             return {}
@@ -326,11 +330,12 @@ def open_xlsx(data: bytes, filename: str | None = None) -> XlsxContainer:
         ) from exc
     _check_entries(archive)
     workbook = _workbook_part(archive, filename)
-    targets = {rel.id: rel.target for rel in _relationships(archive, workbook)}
+    workbook_rels = _relationships(archive, workbook)
+    targets = {rel.id: rel.target for rel in workbook_rels}
     sheets: dict[str, str] = {}
     for sheet in _parse_part(archive, workbook).iter("{*}sheet"):
         target = targets.get(_namespaced(sheet, "id") or "")
         name = sheet.get("name")
         if name and target in archive.NameToInfo:
             sheets[name] = str(target)
-    return XlsxContainer(data, archive, workbook, sheets)
+    return XlsxContainer(data, archive, workbook_rels, sheets)

@@ -15,6 +15,7 @@ from rules.signing import sign_document
 from rules.testsets import generate_test_set, new_seed
 from schema import Certification, CertificationState, Organization, OrganizationKind, TestSet
 from workflow.folios import issue_folio
+from workflow.throttle import Attempt
 
 S = CertificationState
 # Rounds whose sandbox still answers: the vendor may query again while its round is reviewed.
@@ -62,6 +63,11 @@ def create_test_set(
     session.add(row)
     session.flush()
     return IssuedTestSet(row, password)
+
+
+def sandbox_attempt(rfc: str, nrp: str, address: str) -> Attempt:
+    """A sandbox sign-in, for throttling: both names as authenticate_sandbox reads them."""
+    return Attempt(f"sandbox:{rfc.strip().upper()}:{nrp.strip().upper()}", address)
 
 
 def authenticate_sandbox(

@@ -252,6 +252,7 @@ class _Table:
         except IndexError:  # only hand-made rows are short
             values = [row[c] if c < len(row) else "" for row in self.rows]
         try:
+            # Amounts are most of the cells and repeat; the other kinds are cheap cell by cell.
             return self._decimals(values) if convert is _decimal else [convert(v) for v in values]
         except _NotA:
             pass  # the exception: convert cell by cell to report each bad one

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from core.tokens import TokenError, issue_token, read_token
 from review.deps import DbSession, client_address
 from schema import TestSet
-from workflow.testsets import authenticate_sandbox, avisos_response
-from workflow.throttle import Attempt, throttled
+from workflow.testsets import authenticate_sandbox, avisos_response, sandbox_attempt
+from workflow.throttle import throttled
 
 router = APIRouter(tags=["sandbox de avisos"])
 
@@ -60,10 +60,9 @@ def _unauthorized(message: str) -> HTTPException:
     responses={401: {"description": "Credenciales incorrectas"}},
 )
 def open_session(request: Request, body: SolicitudSesion, session: DbSession) -> Sesion:
-    rfc, nrp = body.desarrollador.rfc.strip().upper(), body.patron.nrp.strip().upper()
     test_set = throttled(
         session,
-        Attempt(f"sandbox:{rfc}:{nrp}", client_address(request)),
+        sandbox_attempt(body.desarrollador.rfc, body.patron.nrp, client_address(request)),
         lambda: authenticate_sandbox(
             session,
             rfc=body.desarrollador.rfc,
