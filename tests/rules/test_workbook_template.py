@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from rules.testsets import GeneratedTestSet, generate_test_set
+from rules.testsets.generate import GeneratedTestSet, generate_test_set
 from rules.workbook_template import (
     HEADERS_EVALUACION,
     HEADERS_MUESTRAS,
@@ -26,7 +26,7 @@ def generated() -> GeneratedTestSet:
         seed="plantilla",
         vendor_rfc="CAC840428RH1",
         folio="0501423523",
-        ronda=2,
+        round=2,
         emitido=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Mexico_City")),
         private_key=Ed25519PrivateKey.from_private_bytes(bytes(range(32))),
     )

@@ -22,7 +22,8 @@ from rules.avisos import (
     Suspension,
 )
 from rules.parameters import Zone
-from rules.retention import RetentionCase, RetentionResult, Worker, calculate, round_cents
+from rules.retention.calculator import RetentionCase, RetentionResult, Worker, calculate
+from rules.retention.money import round_cents
 
 NSS = "12345678901"
 # Every parameter is in the shipped table for these years (2022 lacks the UMI).

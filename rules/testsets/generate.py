@@ -1,4 +1,4 @@
-"""Test sets (DOMAIN §7): generated from a recorded seed, different for every request.
+"""A round's test set (DOMAIN §7): generated from a recorded seed, different for every request.
 
 :func:`generate_test_set` is pure: the same seed and inputs give the same documents, byte for
 byte once written (Ed25519 signatures are deterministic). The answers are computed from the
@@ -23,10 +23,10 @@ from rules.calendar import MEXICO_CITY
 from rules.identities import fake_empresa, fake_nrp, is_valid_rfc
 from rules.parameters import default_parameters
 from rules.signing import PUBLIC_KEY_FILE, public_key_pem, sign_document, verify_document
-from rules.testset_answers import compute_answers
-from rules.testset_avisos import avisos_response
-from rules.testset_cases import IdSource, build_case, case_window, plan_cases
-from rules.testset_periods import GenerationError
+from rules.testsets.answers import compute_answers
+from rules.testsets.avisos import avisos_response
+from rules.testsets.cases import IdSource, build_case, case_window, plan_cases
+from rules.testsets.periods import GenerationError
 from rules.workbook_template import build_template
 
 __all__ = [
@@ -81,7 +81,7 @@ def _rng(seed: str) -> random.Random:
     )
 
 
-def _check_inputs(seed: str, vendor_rfc: str, folio: str, ronda: int, emitido: datetime) -> None:
+def _check_inputs(seed: str, vendor_rfc: str, folio: str, round: int, emitido: datetime) -> None:
     if not seed:
         raise GenerationError("La semilla no puede estar vacía.")
     if not is_valid_rfc(vendor_rfc):
@@ -91,8 +91,8 @@ def _check_inputs(seed: str, vendor_rfc: str, folio: str, ronda: int, emitido: d
         )
     if not _FOLIO.fullmatch(folio):
         raise GenerationError(f"El folio «{folio}» debe tener 10 dígitos.")
-    if ronda < 1:
-        raise GenerationError(f"La ronda debe ser 1 o mayor; se recibió {ronda}.")
+    if round < 1:
+        raise GenerationError(f"La ronda debe ser 1 o mayor; se recibió {round}.")
     if emitido.tzinfo is None:
         raise GenerationError("La fecha de emisión debe llevar zona horaria.")
 
@@ -102,14 +102,15 @@ def generate_test_set(
     seed: str,
     vendor_rfc: str,
     folio: str,
-    ronda: int,
+    round: int,
     emitido: datetime,
     private_key: Ed25519PrivateKey,
     muestras: int = 6,
     evaluacion: int = 10,
 ) -> GeneratedTestSet:
-    """The test set of one round; raises :class:`GenerationError` (Spanish) on bad inputs."""
-    _check_inputs(seed, vendor_rfc, folio, ronda, emitido)
+    """The test set of one round of the certification ``folio`` (the folio the vendor uses
+    everywhere); raises :class:`GenerationError` (Spanish) on bad inputs."""
+    _check_inputs(seed, vendor_rfc, folio, round, emitido)
     emitido = emitido.astimezone(MEXICO_CITY)
     params = default_parameters()
     window = case_window(emitido.date(), params)
@@ -121,7 +122,7 @@ def generate_test_set(
     cases = [build_case(rng, plan, window, params, ids) for plan in plans]
     test_set = {
         "folio": folio,
-        "ronda": ronda,
+        "ronda": round,
         "semilla": seed,
         "emitido": emitido.isoformat(timespec="seconds"),
         "desarrollador": {"rfc": vendor_rfc},

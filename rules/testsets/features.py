@@ -16,9 +16,10 @@ from typing import Any
 
 from rules.avisos import AVISO_CATALOG, AvisoClass
 from rules.parameters import Zone, default_parameters
-from rules.retention import ABSENCES_DISCOUNTED_FROM, calculate_json
-from rules.testset_answers import avisos_by_nss, calculator_input
-from rules.testset_periods import bimester_start, periodicidad_of
+from rules.retention.calculator import ABSENCES_DISCOUNTED_FROM
+from rules.retention.contract import calculate_json
+from rules.testsets.answers import avisos_by_nss, calculator_input
+from rules.testsets.periods import bimester_start, periodicidad_of
 
 
 class Feature(StrEnum):

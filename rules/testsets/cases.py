@@ -19,8 +19,8 @@ from typing import Any, Literal
 from rules.avisos import Discount, DiscountType
 from rules.identities import Persona, fake_nss, fake_numero_credito, fake_persona
 from rules.parameters import Parameters, Series, Zone
-from rules.retention import ABSENCES_DISCOUNTED_FROM, CAP_SHARE
-from rules.testset_avisos import (
+from rules.retention.calculator import ABSENCES_DISCOUNTED_FROM, CAP_SHARE
+from rules.testsets.avisos import (
     SUSPENSION_CLAVES,
     Event,
     aviso_document,
@@ -28,8 +28,8 @@ from rules.testset_avisos import (
     modification,
     notice_date,
 )
-from rules.testset_features import Feature
-from rules.testset_periods import (
+from rules.testsets.features import Feature
+from rules.testsets.periods import (
     PERIODICIDADES,
     GenerationError,
     Period,

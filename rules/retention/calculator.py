@@ -1,6 +1,5 @@
-"""Retention calculator of DOMAIN.md §6: what a payroll period withholds for a housing credit.
-
-The typed core is :func:`calculate`; :func:`calculate_json` is the JSON contract of §6 around it.
+"""Retention calculator of DOMAIN.md §6, the typed core: :func:`calculate` takes a
+:class:`RetentionCase` and gives a :class:`RetentionResult` with exact amounts.
 
 Days are classified cheaply (date ordinals, bimester bounds, parameter lookups) into runs of
 consecutive active days that share every term of the daily amount (bimester, tipo/valor, UMI,
@@ -21,42 +20,27 @@ for tipo 3); a parameter missing from the table is an error only when a discount
 from __future__ import annotations
 
 import functools
-import json
-import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from rules.avisos import (
-    AVISO_CATALOG,
-    Aviso,
-    AvisoClass,
-    Discount,
-    DiscountType,
-    Modificacion,
-    Retencion,
-    Suspension,
-    Timeline,
-    build_timeline,
-)
+from rules.avisos import Aviso, Discount, DiscountType, Suspension, Timeline, build_timeline
 from rules.parameters import Parameters, Zone, default_parameters
+from rules.retention.errors import RetentionInputError, clipped
+from rules.retention.money import cents, cents_text, round_cents
 
 __all__ = [
+    "ABSENCES_DISCOUNTED_FROM",
+    "CAP_SHARE",
+    "SEGURO_DANIOS",
     "RetentionCase",
-    "RetentionInputError",
     "RetentionResult",
     "Subperiod",
     "Worker",
     "calculate",
-    "calculate_json",
-    "calculate_many",
-    "format_result",
-    "parse_case",
-    "round_cents",
 ]
 
 # Absences are discounted from the Nov–Dec 2025 bimester on (2025 reform; *Decision*: all tipos).
@@ -66,10 +50,6 @@ SEGURO_DANIOS = Decimal("15.00")  # per bimester, in the period of its first act
 
 _REFORM = ABSENCES_DISCOUNTED_FROM.toordinal()
 _ZERO = Fraction(0)
-
-
-class RetentionInputError(ValueError):
-    """A case the calculator cannot accept; the message is Spanish and meant for the user."""
 
 
 # --- model -------------------------------------------------------------------------------------
@@ -118,7 +98,7 @@ def _check_worker(worker: Worker) -> None:
         problem = _amount_problem(amount)
         if problem:
             raise RetentionInputError(
-                f"«trabajador.{label}» {problem}; se recibió {_clipped(str(amount))}."
+                f"«trabajador.{label}» {problem}; se recibió {clipped(str(amount))}."
             )
 
 
@@ -162,7 +142,7 @@ def _check_discount(discount: Discount, folio: str) -> None:
     if problem:
         raise RetentionInputError(
             f"El «valorDescuento» del aviso con folio {folio} {problem}; "
-            f"se recibió {_clipped(str(discount.valor))}."
+            f"se recibió {clipped(str(discount.valor))}."
         )
 
 
@@ -213,35 +193,14 @@ class RetentionResult:
         return round_cents(self.amortization_exact)
 
     @property
+    def total_cents(self) -> int:
+        """The total in cents: seguro de daños is added after rounding."""
+        return cents(self.amortization_exact) + int(self.seguro_danios * 100)
+
+    @property
     def total(self) -> Decimal:
         """Seguro de daños is added after rounding."""
-        return Decimal(_cents_text(_total_cents(self)))
-
-
-def _total_cents(result: RetentionResult) -> int:
-    return _cents(result.amortization_exact) + int(result.seguro_danios * 100)
-
-
-def _cents(amount: Fraction) -> int:
-    """``amount`` in cents, rounded half-up (away from zero), exactly."""
-    numerator, denominator = amount.as_integer_ratio()
-    # floor(|amount| × 100 + 1/2) in one integer division
-    cents = (200 * abs(numerator) + denominator) // (2 * denominator)
-    return -cents if numerator < 0 else cents
-
-
-def _cents_text(cents: int) -> str:
-    digits = str(abs(cents)).zfill(3)
-    return f"{'-' if cents < 0 else ''}{digits[:-2]}.{digits[-2:]}"
-
-
-def _money(amount: Fraction) -> str:
-    return _cents_text(_cents(amount))
-
-
-def round_cents(amount: Fraction) -> Decimal:
-    """Round half-up (away from zero) to cents, exactly, whatever the magnitude."""
-    return Decimal(_money(amount))
+        return Decimal(cents_text(self.total_cents))
 
 
 # --- calculation -------------------------------------------------------------------------------
@@ -417,246 +376,3 @@ def calculate(case: RetentionCase, params: Parameters | None = None) -> Retentio
         if first_active is not None and first <= first_active <= min(end - 1, last):
             insured += 1
     return RetentionResult(subperiods, SEGURO_DANIOS * insured)
-
-
-# --- JSON contract -----------------------------------------------------------------------------
-# Readers take the value plus where it came from (``path`` of the object and ``key``) and spell
-# the location out only when the value is wrong: building paths eagerly costs more than the rest.
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_TIPOS = {tipo.value: tipo for tipo in DiscountType}
-_ZONES = {zone.value: zone for zone in Zone}
-
-
-def _where(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _shown(value: Any) -> str:
-    """A value as the user wrote it (JSON), clipped so that a message stays readable."""
-    try:
-        return _clipped(json.dumps(value, ensure_ascii=False, default=str))
-    except ValueError:  # e.g. an integer too long to print
-        return f"un valor de tipo {type(value).__name__}"
-
-
-def _clipped(text: str) -> str:
-    return text if len(text) <= 60 else f"{text[:57]}..."
-
-
-def _wrong(where: str, expected: str, value: Any) -> RetentionInputError:
-    return RetentionInputError(f"«{where}» debe ser {expected}; se recibió {_shown(value)}.")
-
-
-def _missing(path: str, key: object) -> RetentionInputError:
-    return RetentionInputError(f"Falta el campo «{_where(path, str(key))}».")
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if type(value) is dict or isinstance(value, Mapping):
-        return value
-    raise _wrong(where, "un objeto JSON", value)
-
-
-def _array(value: Any, path: str, key: str) -> list[Any]:
-    if type(value) is list:
-        return value
-    raise _wrong(_where(path, key), "una lista", value)
-
-
-def _text(value: Any, path: str, key: str) -> str:
-    if type(value) is str and value:
-        return value
-    raise _wrong(_where(path, key), "un texto no vacío", value)
-
-
-def _digits(value: Any, path: str, key: str, length: int) -> str:
-    if type(value) is str and len(value) == length and value.isascii() and value.isdigit():
-        return value
-    raise _wrong(_where(path, key), f"un texto de {length} dígitos", value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _iso_date(text: str) -> date | None:
-    # Payroll cases repeat the same few hundred dates: parsing each once pays off.
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _day(value: Any, path: str, key: str) -> date:
-    parsed = _iso_date(value) if type(value) is str else None
-    if parsed is None:
-        raise _wrong(_where(path, key), "una fecha válida AAAA-MM-DD", value)
-    return parsed
-
-
-def _days(value: Any, key: str) -> frozenset[date]:
-    items = _array(value, "", key)
-    if not items:  # the usual case, worth skipping the generator for
-        return frozenset()
-    return frozenset(_day(item, "", f"{key}[{i}]") for i, item in enumerate(items))
-
-
-def _decimal(value: Any, path: str, key: str) -> Decimal:
-    # Floats are refused: a binary float may already have lost the cents it claims to carry.
-    if type(value) is str:
-        if _DECIMAL.fullmatch(value):
-            return Decimal(value)
-    elif type(value) is int or (isinstance(value, Decimal) and value.is_finite()):
-        return Decimal(value)
-    raise _wrong(_where(path, key), 'un decimal escrito como texto, p. ej. "500.00"', value)
-
-
-def _tipo(value: Any, path: str, key: str) -> DiscountType:
-    tipo = _TIPOS.get(value) if type(value) is int else None
-    if tipo is None:
-        raise _wrong(
-            _where(path, key),
-            "1 (porcentaje), 2 (cuota fija en pesos) o 3 (cuota fija en VSM)",
-            value,
-        )
-    return tipo
-
-
-def _zone(value: Any) -> Zone:
-    zone = _ZONES.get(value) if type(value) is str else None
-    if zone is None:
-        raise _wrong("trabajador.zona", '"general" o "zlfn"', value)
-    return zone
-
-
-def _tipo_aviso(value: Any, path: str) -> tuple[str, AvisoClass]:
-    path = f"{path}.tipoAviso"
-    tipo_aviso = _object(value, path)
-    try:
-        clave = _text(tipo_aviso["clave"], path, "clave")
-        clase = tipo_aviso["clase"]
-    except KeyError as missing:
-        raise _missing(path, missing.args[0]) from None
-    expected = AVISO_CATALOG.get(clave)
-    if expected is None:
-        raise _wrong(
-            _where(path, "clave"), f"una clave del catálogo ({', '.join(AVISO_CATALOG)})", clave
-        )
-    if clase != expected:
-        raise _wrong(_where(path, "clase"), f"{expected} para la clave {clave}", clase)
-    return clave, expected
-
-
-def _aviso(value: Any, index: int) -> Aviso:
-    path = f"avisos[{index}]"
-    aviso = _object(value, path)
-    try:
-        clave, clase = _tipo_aviso(aviso["tipoAviso"], path)
-        folio = _text(aviso["folio"], path, "folio")
-        fecha_aviso = _day(aviso["fechaAviso"], path, "fechaAviso")
-        nss = _digits(aviso["nss"], path, "nss", 11)
-        credito = aviso.get("numeroCredito")
-        numero_credito = None if credito is None else _digits(credito, path, "numeroCredito", 10)
-        if clase is AvisoClass.SUSPENSION:
-            return Suspension(
-                folio=folio,
-                fecha_aviso=fecha_aviso,
-                clave=clave,
-                nss=nss,
-                numero_credito=numero_credito,
-                fecha_fin=_day(aviso["fechaFin"], path, "fechaFin"),
-            )
-        kind = Retencion if clase is AvisoClass.RETENCION else Modificacion
-        return kind(
-            folio=folio,
-            fecha_aviso=fecha_aviso,
-            clave=clave,
-            nss=nss,
-            numero_credito=numero_credito,
-            fecha_inicio=_day(aviso["fechaInicioDescuento"], path, "fechaInicioDescuento"),
-            discount=Discount(
-                _tipo(aviso["tipoDescuento"], path, "tipoDescuento"),
-                _decimal(aviso["valorDescuento"], path, "valorDescuento"),
-            ),
-        )
-    except KeyError as missing:
-        raise _missing(path, missing.args[0]) from None
-
-
-def _worker(value: Any) -> Worker:
-    trabajador = _object(value, "trabajador")
-    try:
-        nss = trabajador.get("nss")
-        return Worker(
-            sbc=_decimal(trabajador["sbc"], "trabajador", "sbc"),
-            daily_wage=_decimal(trabajador["salarioDiario"], "trabajador", "salarioDiario"),
-            zone=_zone(trabajador["zona"]),
-            nss=None if nss is None else _digits(nss, "trabajador", "nss", 11),
-        )
-    except KeyError as missing:
-        raise _missing("trabajador", missing.args[0]) from None
-
-
-def parse_case(payload: Mapping[str, Any]) -> RetentionCase:
-    """The §6 input object as a :class:`RetentionCase`; raises :class:`RetentionInputError`."""
-    case = _object(payload, "el caso")
-    try:
-        periodo = _object(case["periodo"], "periodo")
-        try:
-            desde = _day(periodo["desde"], "periodo", "desde")
-            hasta = _day(periodo["hasta"], "periodo", "hasta")
-        except KeyError as missing:
-            raise _missing("periodo", missing.args[0]) from None
-        return RetentionCase(
-            desde=desde,
-            hasta=hasta,
-            worker=_worker(case["trabajador"]),
-            avisos=tuple(
-                _aviso(aviso, i) for i, aviso in enumerate(_array(case["avisos"], "", "avisos"))
-            ),
-            ausencias=_days(case["ausencias"], "ausencias"),
-            incapacidades=_days(case["incapacidades"], "incapacidades"),
-        )
-    except KeyError as missing:
-        raise _missing("", missing.args[0]) from None
-
-
-def format_result(result: RetentionResult) -> dict[str, Any]:
-    """The §6 output object: decimals as strings with 2 places, dates ISO."""
-    return {
-        "subperiodos": [
-            {
-                "desde": s.desde.isoformat(),
-                "hasta": s.hasta.isoformat(),
-                "tipoDescuento": s.discount.tipo.value,
-                "valorDescuento": f"{s.discount.valor:.{s.discount.tipo.decimals}f}",
-                "diasBimestre": s.bimester_days,
-                "diasDescontados": s.discounted_days,
-                "importeDiario": _money(s.daily_amount),
-                "importeSinTope": _money(s.uncapped),
-                "tope": None if s.cap is None else _money(s.cap),
-                "amortizacion": _money(s.amortization),
-            }
-            for s in result.subperiods
-        ],
-        "amortizacion": _money(result.amortization_exact),
-        "seguroDanios": str(result.seguro_danios),
-        "total": _cents_text(_total_cents(result)),
-    }
-
-
-def calculate_json(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """§6 contract: one input object in, one output object out."""
-    return format_result(calculate(parse_case(payload)))
-
-
-def calculate_many(payloads: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Several cases in order; an error names the case (1-based) that caused it."""
-    results: list[dict[str, Any]] = []
-    for number, payload in enumerate(payloads, start=1):
-        try:
-            results.append(calculate_json(payload))
-        except RetentionInputError as exc:
-            raise RetentionInputError(f"Caso {number}: {exc}") from None
-    return results

@@ -1,8 +1,9 @@
-import copy
+"""Generating and writing a round's test set (DOMAIN §7)."""
+
 import json
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,35 +11,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rules.avisos import AVISO_CATALOG
 from rules.identities import is_valid_curp, is_valid_nrp, is_valid_nss, is_valid_rfc
-from rules.retention import calculate_json
+from rules.retention.contract import calculate_json
 from rules.signing import load_public_key_pem, verify_document
-from rules.testset_features import FEATURES, Feature, features_covered
-from rules.testset_periods import (
-    PERIODICIDADES,
-    bimester_start,
-    periodicidad_of,
-    random_period,
-)
-from rules.testsets import (
+from rules.testsets.features import FEATURES, features_covered
+from rules.testsets.generate import (
     ANSWERS_FILE,
     AVISOS_DIR,
     TEMPLATE_FILE,
     TEST_SET_FILE,
-    GeneratedTestSet,
     GenerationError,
-    generate_test_set,
     new_seed,
     write_test_set,
 )
+from rules.testsets.periods import periodicidad_of
+from tests.rules.testsets.samples import EMITIDO, KEY, MX, generate
 
-MX = ZoneInfo("America/Mexico_City")
-EMITIDO = datetime(2026, 3, 2, 10, 0, tzinfo=MX)
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 CASE_KEYS = {
     "caso",
     "seccion",
@@ -51,23 +41,6 @@ CASE_KEYS = {
     "cfdi",
 }
 ANSWER_KEYS = {"subperiodos", "amortizacion", "seguroDanios", "total", "tope", "importeDiario"}
-
-
-def generate(seed: str = "semilla-fija", **overrides: Any) -> GeneratedTestSet:
-    arguments: dict[str, Any] = {
-        "seed": seed,
-        "vendor_rfc": "CAC840428RH1",
-        "folio": "0501423523",
-        "ronda": 1,
-        "emitido": EMITIDO,
-        "private_key": KEY,
-    }
-    return generate_test_set(**(arguments | overrides))
-
-
-@pytest.fixture(scope="module")
-def generated():
-    return generate()
 
 
 def _keys(value: Any) -> Iterator[str]:
@@ -205,51 +178,7 @@ def test_new_seed_is_different_every_time():
     assert all(len(seed) >= 32 for seed in seeds)
 
 
-# --- coverage -----------------------------------------------------------------------------------
-
-
-@settings(max_examples=25, deadline=None)
-@given(
-    seed=st.text(min_size=1, max_size=20),
-    emitido=st.datetimes(
-        min_value=datetime(2025, 12, 1), max_value=datetime(2027, 6, 30), timezones=st.just(MX)
-    ),
-)
-def test_every_generated_set_covers_every_feature(seed, emitido):
-    generated = generate(seed, emitido=emitido)
-    assert features_covered(generated.test_set, generated.avisos) == FEATURES
-    last = min(emitido.date(), date(2026, 12, 31))  # the parameter table ends with 2026
-    assert all(case["periodo"]["hasta"] <= last.isoformat() for case in generated.test_set["casos"])
-
-
-def test_features_ignore_the_labels_the_generator_wrote(generated):
-    relabelled = copy.deepcopy(generated.test_set)
-    for case in relabelled["casos"]:
-        case["periodo"]["periodicidad"] = "semanal"
-        case["seccion"] = "muestra"
-    assert features_covered(relabelled, generated.avisos) == FEATURES
-
-
-def test_features_follow_the_data(generated):
-    doc = copy.deepcopy(generated.test_set)
-    for case in doc["casos"]:
-        case["ausencias"], case["incapacidades"] = [], []
-        case["trabajador"]["salarioDiario"] = "99999.00"
-    found = features_covered(doc, generated.avisos)
-    assert Feature.AUSENCIAS_ANTES_REFORMA not in found
-    assert Feature.AUSENCIAS_DESPUES_REFORMA not in found
-    assert Feature.TOPE_SALARIO_MINIMO not in found
-
-    avisos = copy.deepcopy(list(generated.avisos))
-    for response in avisos:
-        response["avisos"] = [
-            aviso
-            for aviso in response["avisos"]
-            if aviso["tipoAviso"]["clase"] not in ("SUSPENSION", "MODIFICACION")
-        ]
-    found = features_covered(generated.test_set, avisos)
-    assert Feature.SUSPENSION not in found
-    assert Feature.MODIFICACION not in found
+# --- writing ----------------------------------------------------------------------------------
 
 
 def test_recomputing_from_the_written_files_gives_the_answers(tmp_path, generated):
@@ -299,7 +228,7 @@ def test_write_refuses_a_public_key_that_does_not_match(tmp_path, generated):
     [
         ({"vendor_rfc": "CAC840428RH2"}, "RFC"),
         ({"folio": "12345"}, "folio"),
-        ({"ronda": 0}, "ronda"),
+        ({"round": 0}, "ronda"),
         ({"seed": ""}, "semilla"),
         ({"emitido": datetime(2026, 3, 2, 10, 0)}, "zona horaria"),
         ({"emitido": datetime(2025, 6, 1, tzinfo=MX)}, "reforma"),
@@ -322,55 +251,3 @@ def test_case_counts_can_be_changed():
 def test_emitido_is_written_in_mexico_city_time():
     utc = datetime(2026, 3, 2, 16, 0, tzinfo=ZoneInfo("UTC"))
     assert generate(emitido=utc).test_set["emitido"] == "2026-03-02T10:00:00-06:00"
-
-
-# --- periods -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("desde", "hasta", "expected"),
-    [
-        (date(2024, 2, 1), date(2024, 2, 29), "mensual"),
-        (date(2024, 2, 16), date(2024, 2, 29), "quincenal"),
-        (date(2025, 2, 16), date(2025, 2, 28), "quincenal"),
-        (date(2026, 1, 1), date(2026, 1, 15), "quincenal"),
-        (date(2026, 1, 2), date(2026, 1, 15), "catorcenal"),
-        (date(2026, 6, 29), date(2026, 7, 5), "semanal"),
-        (date(2026, 1, 1), date(2026, 1, 10), None),
-    ],
-)
-def test_periodicidad_is_read_from_the_dates(desde, hasta, expected):
-    assert periodicidad_of(desde, hasta) == expected
-
-
-@pytest.mark.parametrize("periodicidad", PERIODICIDADES)
-def test_random_periods_honour_their_placement(periodicidad):
-    rng = random.Random(periodicidad)
-    first, last = date(2024, 1, 1), date(2026, 3, 1)
-    for _ in range(30):
-        period = random_period(rng, periodicidad, first, last, placement="bimester-start")
-        assert period.desde == bimester_start(period.desde) and period.hasta <= last
-        period = random_period(rng, periodicidad, first, last, containing=date(2024, 2, 29))
-        assert period.desde <= date(2024, 2, 29) <= period.hasta
-        assert periodicidad_of(period.desde, period.hasta) == periodicidad
-        if periodicidad in ("semanal", "catorcenal"):
-            period = random_period(rng, periodicidad, first, last, placement="crosses-bimester")
-            assert bimester_start(period.desde) != bimester_start(period.hasta)
-            assert first <= period.desde and period.hasta <= last
-
-
-def test_calendar_periods_cannot_cross_a_bimester():
-    with pytest.raises(GenerationError):
-        random_period(
-            random.Random(1),
-            "mensual",
-            date(2024, 1, 1),
-            date(2024, 12, 31),
-            placement="crosses-bimester",
-        )
-
-
-def test_a_window_too_short_for_the_period_is_refused():
-    start = date(2026, 1, 1)
-    with pytest.raises(GenerationError):
-        random_period(random.Random(1), "catorcenal", start, start + timedelta(days=10))

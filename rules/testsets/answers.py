@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rules.retention import calculate_json
+from rules.retention.contract import calculate_json
 
 
 def avisos_by_nss(avisos_docs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

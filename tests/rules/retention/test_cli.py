@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cli.retention import retention
 from rules.parameters import ParametersError
-from tests.rules.test_retention import aviso, case, fixed
+from tests.rules.retention.payloads import aviso, case, fixed
 
 EXAMPLE_3 = case("2026-01-01", "2026-01-15", [fixed("3000.00", "2025-02-03")])
 
@@ -170,7 +170,7 @@ def test_a_broken_parameter_table_exits_1_in_spanish(monkeypatch: pytest.MonkeyP
     def broken() -> None:
         raise ParametersError("rules/data/parametros.csv: el encabezado debe ser «…».")
 
-    monkeypatch.setattr("rules.retention.default_parameters", broken)
+    monkeypatch.setattr("rules.retention.calculator.default_parameters", broken)
 
     result = _run(json.dumps(EXAMPLE_3))
 
