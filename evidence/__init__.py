@@ -1,1 +1,1 @@
-"""Evidence workbooks: reading every tab safely, and (later) checking it against the test set."""
+"""Evidence workbooks: reading, guard and verdict here; file formats, tabs and checks below."""

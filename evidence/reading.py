@@ -11,26 +11,26 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from evidence.cells import Rows
-from evidence.container import WorkbookContainer
 from evidence.findings import Code, Finding, FindingError, finding
-from evidence.formats import WorkbookFormat, detect_format
+from evidence.formats.cells import Rows
+from evidence.formats.container import WorkbookContainer
+from evidence.formats.detect import WorkbookFormat, detect_format
+from evidence.formats.ooxml import open_xlsx
+from evidence.formats.xls import open_xls
 from evidence.limits import WORKBOOK_MAX_BYTES
-from evidence.ooxml import open_xlsx
 from evidence.tabs.calculations import CalculationsTab, read_calculations_tab
 from evidence.tabs.cfdi import CfdiTab, read_cfdi_tab
 from evidence.tabs.json_responses import JsonTab, read_json_tab
 from evidence.tabs.screenshots import ScreenshotsTab, read_screenshots_tab
-from evidence.xls import open_xls
+from evidence.verdict import Verdict
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_SHEETS = {1: "1 JSON", 2: "2 Calculos", 3: "3 Pantallas", 4: "4 CFDI"}
 _LEADING_NUMBER = re.compile(r"^\s*(\d+)")
 
-Verdict = Literal["ilegible"]
 T = TypeVar("T")
 
 
@@ -62,17 +62,18 @@ class WorkbookReading:
     @property
     def verdict_if_blocked(self) -> Verdict | None:
         """``ilegible`` when the upload must be refused (DOMAIN §9), otherwise None."""
-        return "ilegible" if self.ilegible else None
+        return Verdict.ILEGIBLE if self.ilegible else None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; binary content (images, CFDI XML) appears as size and SHA-256."""
+        blocked = self.verdict_if_blocked
         return {
             "filename": self.filename,
             "size": self.size,
             "format": self.format.value if self.format else None,
             "sheets": list(self.sheets),
             "ilegible": self.ilegible,
-            "verdict_if_blocked": self.verdict_if_blocked,
+            "verdict_if_blocked": blocked.value if blocked else None,
             "findings": [f.to_json() for f in self.findings],
             "tabs": {
                 "1": self.json_tab.to_json() if self.json_tab else None,

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from evidence.verdict import Verdict  # the domain's enum, stored as is in evidence_submissions
 from schema.audit import GENESIS_HASH, AuditEvent, AuditHead
 from schema.calendar import NonWorkingDay
 from schema.certifications import Certification, CertificationState, TestSet
@@ -14,7 +15,6 @@ from schema.evidence import (
     ReviewDecision,
     Severity,
     SubmissionStatus,
-    Verdict,
 )
 from schema.folios import FolioIssue
 from schema.organizations import Organization, OrganizationKind

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from evidence.verdict import Verdict
 from schema.base import JSONType, UTCDateTime, enum_column, utcnow
 
 
@@ -18,12 +19,6 @@ class SubmissionStatus(StrEnum):
     ACEPTADA = "aceptada"
     DESCARTADA = "descartada"  # certification cancelled while the workbook was being read
     REVISADA = "revisada"
-
-
-class Verdict(StrEnum):
-    ILEGIBLE = "ilegible"
-    CON_INCONSISTENCIAS = "con_inconsistencias"
-    SIN_INCONSISTENCIAS = "sin_inconsistencias"
 
 
 class Severity(StrEnum):

@@ -16,11 +16,11 @@ from evidence.checks.calculations import case_key, check_calculations
 from evidence.checks.cfdi import check_cfdi_tab
 from evidence.checks.json_responses import check_json_tab
 from evidence.checks.round import build_round
-from evidence.checks.verdict import CheckResult, Verdict, verdict_of
+from evidence.checks.verdict import CheckResult, verdict_of
 from evidence.findings import Code, Finding
 from evidence.reading import WorkbookReading
 
-__all__ = ["CheckResult", "Verdict", "check_evidence", "verdict_of"]
+__all__ = ["CheckResult", "check_evidence", "verdict_of"]
 
 
 def check_evidence(

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from evidence.cfdi_schema import CFDI_NS, NOMINA_NS, TFD_NS, schema_violations
 from evidence.checks.amounts import parse_decimal, same_amount, shown
 from evidence.checks.round import Round
 from evidence.findings import Code, Finding, finding
-from evidence.safexml import parse_xml
+from evidence.formats.cfdi_schema import CFDI_NS, NOMINA_NS, TFD_NS, schema_violations
+from evidence.formats.safexml import parse_xml
 from evidence.tabs.cfdi import CfdiDocument, CfdiTab, of_source
 
 TAB = 4

@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.formatting import fecha
 from rules.avisos import AVISO_CATALOG, AvisoClass
+from rules.formatting import fecha
 from rules.parameters import Zone, default_parameters
-from rules.retention import SEGURO_DANIOS
+from rules.retention.calculator import SEGURO_DANIOS
 
 _TIPOS = {1: "porcentaje", 2: "cuota fija en pesos", 3: "cuota fija en VSM"}
 _SECCIONES = {"muestra": "muestra", "evaluacion": "evaluación"}

@@ -1,17 +1,13 @@
-"""The verdict of an upload (DOMAIN §9) and the result the checks hand back."""
+"""How the checks decide an upload's verdict (DOMAIN §9), and the result they hand back."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from evidence.findings import Finding
-
-Verdict = Literal["ilegible", "con_inconsistencias", "sin_inconsistencias"]
-ILEGIBLE: Verdict = "ilegible"
-CON_INCONSISTENCIAS: Verdict = "con_inconsistencias"
-SIN_INCONSISTENCIAS: Verdict = "sin_inconsistencias"
+from evidence.verdict import Verdict
 
 
 def verdict_of(findings: Iterable[Finding]) -> Verdict:
@@ -21,10 +17,10 @@ def verdict_of(findings: Iterable[Finding]) -> Verdict:
     """
     findings = list(findings)
     if any(f.blocking for f in findings):
-        return ILEGIBLE
+        return Verdict.ILEGIBLE
     if any(f.severity == "error" for f in findings):
-        return CON_INCONSISTENCIAS
-    return SIN_INCONSISTENCIAS
+        return Verdict.CON_INCONSISTENCIAS
+    return Verdict.SIN_INCONSISTENCIAS
 
 
 @dataclass(frozen=True)
@@ -40,4 +36,4 @@ class CheckResult:
         return cls(verdict_of(ordered), ordered)
 
     def to_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "findings": [f.to_json() for f in self.findings]}
+        return {"verdict": self.verdict.value, "findings": [f.to_json() for f in self.findings]}

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from evidence.cells import CellValue, Rows
 from evidence.findings import Code, Finding, FindingError, finding
+from evidence.formats.cells import CellValue, Rows
 from rules.workbook_template import (
     HEADERS_EVALUACION,
     HEADERS_MUESTRAS,

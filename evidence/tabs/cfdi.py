@@ -6,11 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from evidence.cells import Rows
-from evidence.container import PlacedObject
 from evidence.findings import Code, Finding, finding
+from evidence.formats.cells import Rows
+from evidence.formats.container import PlacedObject
+from evidence.formats.safexml import XmlRejected, parse_xml, text_to_xml_bytes
 from evidence.limits import XML_MAX_BYTES
-from evidence.safexml import XmlRejected, parse_xml, text_to_xml_bytes
 
 TAB = 4
 

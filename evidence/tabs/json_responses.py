@@ -13,11 +13,12 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from evidence.archive import Archive, MemberTooLarge
-from evidence.container import PlacedObject
-from evidence.embedded import EmbeddedFile
 from evidence.findings import Code, Finding, finding
-from evidence.formats import ZIP_ERRORS, ZIP_SIGNATURES
+from evidence.formats.archive import Archive, MemberTooLarge
+from evidence.formats.container import PlacedObject
+from evidence.formats.detect import ZIP_ERRORS, ZIP_SIGNATURES
+from evidence.formats.embedded import EmbeddedFile
+from evidence.formats.syntax_errors import json_syntax_error
 from evidence.limits import (
     JSON_MAX_BYTES,
     ZIP_MAX_ENTRIES,
@@ -25,7 +26,6 @@ from evidence.limits import (
     ZIP_MAX_TOTAL_BYTES,
     ZIP_RATIO_THRESHOLD_BYTES,
 )
-from evidence.syntax_errors import json_syntax_error
 
 TAB = 1
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from evidence.container import PlacedImage
 from evidence.findings import Code, Finding, finding
-from evidence.images import DecodedImage, ImageRejected, decode_image
+from evidence.formats.container import PlacedImage
+from evidence.formats.images import DecodedImage, ImageRejected, decode_image
 
 TAB = 3
 

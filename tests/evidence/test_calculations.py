@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from evidence.cells import CellValue
 from evidence.findings import Code
+from evidence.formats.cells import CellValue
 from evidence.reading import read_workbook
 from evidence.tabs.calculations import normalize, parse_amount, read_calculations_tab
 from rules.workbook_template import HEADERS_EVALUACION, HEADERS_MUESTRAS

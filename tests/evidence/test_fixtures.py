@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from evidence.formats import WorkbookFormat
+from evidence.formats.detect import WorkbookFormat
 from evidence.reading import WorkbookReading, read_workbook
 from tests.evidence.fixtures.build import CFDI_EMBEDDED, CFDI_PASTED, RESPONSES
 from tests.evidence.workbooks import FIXTURES, fixture

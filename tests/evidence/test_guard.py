@@ -7,8 +7,9 @@ import os
 import pickle
 import zipfile
 
+from evidence.examination import Examination
 from evidence.findings import Code
-from evidence.guard import load_reading, read_workbook_guarded
+from evidence.guard import examine_guarded, load_examination
 from evidence.limits import MIB
 from evidence.reading import read_workbook
 from tests.evidence.workbooks import fixture, replace_parts
@@ -60,11 +61,11 @@ def amplifying_workbook() -> bytes:
 def test_guarded_reading_equals_the_in_process_one() -> None:
     for name in ("libreoffice_package.xls", "excel_raw.xlsx"):
         data = fixture(name)
-        assert read_workbook_guarded(data, filename=name) == read_workbook(data, filename=name)
+        assert examine_guarded(data, filename=name).reading == read_workbook(data, filename=name)
 
 
 def test_deadline_is_a_spanish_format_finding() -> None:
-    reading = read_workbook_guarded(fixture("excel_package.xlsx"), timeout_s=0.05)
+    reading = examine_guarded(fixture("excel_package.xlsx"), timeout_s=0.05).reading
     (problem,) = reading.findings
     assert problem.code is Code.WB_FORMAT
     assert "tiempo máximo (0.05 s)" in problem.message
@@ -72,15 +73,17 @@ def test_deadline_is_a_spanish_format_finding() -> None:
 
 
 def test_memory_cap_stops_an_amplifying_workbook() -> None:
-    reading = read_workbook_guarded(amplifying_workbook(), timeout_s=30, memory_bytes=300 * MIB)
+    reading = examine_guarded(amplifying_workbook(), timeout_s=30, memory_bytes=300 * MIB).reading
     (problem,) = reading.findings
     assert problem.code is Code.WB_FORMAT
     assert "memoria máxima (300 MiB)" in problem.message
 
 
-def test_only_reading_types_are_unpickled() -> None:
-    assert load_reading(pickle.dumps(os.system)) is None
-    assert load_reading(pickle.dumps({"not": "a reading"})) is None
-    assert load_reading(b"garbage") is None
+def test_only_examination_types_are_unpickled() -> None:
+    assert load_examination(pickle.dumps(os.system)) is None
+    assert load_examination(pickle.dumps({"not": "an examination"})) is None
+    assert load_examination(b"garbage") is None
     reading = read_workbook(fixture("excel_raw.xlsx"))
-    assert load_reading(pickle.dumps(reading)) == reading
+    assert load_examination(pickle.dumps(reading)) is None  # a bare reading is not the answer
+    examination = Examination(reading)
+    assert load_examination(pickle.dumps(examination)) == examination

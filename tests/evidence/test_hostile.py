@@ -17,7 +17,7 @@ import zlib
 import pytest
 
 from evidence.findings import Code
-from evidence.guard import read_workbook_guarded
+from evidence.guard import examine_guarded
 from evidence.limits import MIB, WORKBOOK_MAX_BYTES
 from evidence.reading import WorkbookReading
 from tests.evidence.fixtures import cfb
@@ -37,9 +37,9 @@ BUDGET_BYTES = 300 * MIB
 
 def read_within_budget(data: bytes, filename: str = "evidencias.xlsx") -> WorkbookReading:
     start = time.monotonic()
-    reading = read_workbook_guarded(
+    reading = examine_guarded(
         data, filename=filename, timeout_s=BUDGET_S, memory_bytes=BUDGET_BYTES
-    )
+    ).reading
     assert time.monotonic() - start < BUDGET_S
     return reading
 

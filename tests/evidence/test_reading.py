@@ -1,26 +1,17 @@
-"""Whole-workbook behaviour: sheets by number, each tab's blocking findings, the pieces below."""
+"""Whole-workbook behaviour: sheets by number and each tab's blocking findings."""
 
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 
-import pytest
-from PIL import Image
-
-from evidence.embedded import EmbeddedUnreadable, parse_ole10native, unwrap_payload
 from evidence.findings import BLOCKING_CODES, Code
-from evidence.images import ImageRejected, decode_image, thumbnail
 from evidence.reading import numbered_sheets, read_workbook
-from evidence.safexml import XmlRejected, check_prolog, parse_xml, text_to_xml_bytes
-from tests.evidence.fixtures import cfb
 from tests.evidence.fixtures.build import (
     CFDI_PASTED,
     EmbeddedObject,
     SheetSpec,
     build_xlsx,
-    screenshot,
     workbook_spec,
 )
 from tests.evidence.workbooks import xlsx_with
@@ -129,71 +120,3 @@ def test_blocking_codes_are_those_of_domain_section_nine() -> None:
         "T4-NO-CFDI",
         "T4-XML-INVALID",
     }
-
-
-# --- pieces -------------------------------------------------------------------------------------
-
-
-def test_prolog_check_skips_comments_and_instructions_but_refuses_a_dtd() -> None:
-    check_prolog(
-        b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- <!DOCTYPE in a comment> --><a/>', complete=True
-    )
-    with pytest.raises(XmlRejected):
-        check_prolog(b"<?xml version='1.0'?><!-- c --><!DOCTYPE a><a/>", complete=True)
-    with pytest.raises(XmlRejected):
-        check_prolog(
-            '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a><a/>'.encode("utf-16"),
-            complete=True,
-        )
-    with pytest.raises(XmlRejected, match="prólogo"):
-        check_prolog(b"<!--" + b"x" * 100, complete=False)
-
-
-def test_parse_xml_rejects_entities_and_malformed_documents() -> None:
-    assert parse_xml(b"<a><b/></a>").tag == "a"
-    with pytest.raises(XmlRejected, match="mal formado"):
-        parse_xml(b"<a>&undefined;</a>")
-    with pytest.raises(XmlRejected, match="DTD"):
-        parse_xml(b'<!DOCTYPE a [<!ENTITY e SYSTEM "http://example.invalid/x">]><a>&e;</a>')
-
-
-def test_text_to_xml_bytes_rewrites_the_declared_encoding() -> None:
-    assert text_to_xml_bytes("\ufeff <?xml version='1.0' encoding='latin-1'?><a>ñ</a>") == (
-        "<?xml version='1.0' encoding=\"UTF-8\"?><a>ñ</a>".encode()
-    )
-    assert text_to_xml_bytes("<a/>") == b"<a/>"
-
-
-def test_ole10native_packager_and_bare_layouts() -> None:
-    packaged = cfb.ole10native("C:\\Users\\v\\respuestas.zip", b"PK\x05\x06" + bytes(18))
-    assert parse_ole10native(packaged) == ("respuestas.zip", b"PK\x05\x06" + bytes(18))
-    bare = struct.pack("<I", 5) + b"hello"
-    assert parse_ole10native(bare) == (None, b"hello")
-    with pytest.raises(EmbeddedUnreadable):
-        parse_ole10native(b"\x01")
-
-
-def test_unwrap_payload_opens_ole_objects_and_passes_raw_files_through() -> None:
-    assert unwrap_payload(cfb.package_object("a.xml", b"<a/>"), "oleObject1.bin").label == "a.xml"
-    assert unwrap_payload(b"<a/>", "a.xml").data == b"<a/>"
-    office = cfb.write_cfb({"Package": b"PK\x03\x04docx"})
-    assert unwrap_payload(office, "x.bin").data == b"PK\x03\x04docx"
-    with pytest.raises(EmbeddedUnreadable, match="no contiene un archivo"):
-        unwrap_payload(cfb.write_cfb({"Workbook": b"\x09\x08"}), "x.bin")
-    with pytest.raises(EmbeddedUnreadable, match="dañado"):
-        unwrap_payload(cfb.package_object("a", b"x")[:600], "x.bin")
-
-
-def test_decode_image_refuses_other_formats() -> None:
-    gif = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(gif, "GIF")
-    with pytest.raises(ImageRejected, match="PNG ni JPEG"):
-        decode_image("a.gif", gif.getvalue())
-
-
-@pytest.mark.parametrize("kind", ["png", "jpeg"])
-def test_thumbnail_keeps_format_and_fits_the_box(kind: str) -> None:
-    small = thumbnail(screenshot(kind, (640, 400)), 100)
-    image = decode_image("t", small)
-    assert image.format == kind
-    assert (image.width, image.height) == (100, 63)  # 640×400 scaled to fit 100 px

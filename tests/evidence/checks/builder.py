@@ -22,11 +22,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lxml import etree
 
-from evidence.cfdi_schema import CFDI_NS, NOMINA_NS
 from evidence.checks import CheckResult, check_evidence
+from evidence.formats.cfdi_schema import CFDI_NS, NOMINA_NS
 from evidence.reading import read_workbook
 from rules.calendar import MEXICO_CITY
-from rules.testsets import GeneratedTestSet, generate_test_set
+from rules.testsets.generate import GeneratedTestSet, generate_test_set
 from rules.workbook_template import (
     HEADERS_EVALUACION,
     HEADERS_MUESTRAS,
@@ -61,7 +61,7 @@ def generated(seed: str = "pruebas-de-evidencias", folio: str = "0501423523") ->
         seed=seed,
         vendor_rfc=VENDOR_RFC,
         folio=folio,
-        ronda=1,
+        round=1,
         emitido=EMITIDO,
         private_key=PRIVATE_KEY,
     )

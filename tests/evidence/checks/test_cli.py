@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cli.evidence import evidence
 from rules.signing import PUBLIC_KEY_FILE, public_key_pem
-from rules.testsets import write_test_set
+from rules.testsets.generate import write_test_set
 from tests.evidence.checks.builder import (
     PUBLIC_KEY,
     calculation_rows,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from evidence.checks.explain import explain_case, explain_round
-from rules.retention import calculate_json
+from rules.retention.contract import calculate_json
 from tests.evidence.checks.builder import generated
 
 

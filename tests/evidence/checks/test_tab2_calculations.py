@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evidence.checks import CheckResult
-from rules.testsets import GeneratedTestSet
+from rules.testsets.generate import GeneratedTestSet
 from rules.workbook_template import HEADERS_EVALUACION, HEADERS_MUESTRAS
 from tests.evidence.checks.builder import (
     calculation_rows,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from evidence.cfdi_schema import CFDI_NS, NOMINA_NS, TFD_NS, cfdi_schema, schema_violations
 from evidence.checks import CheckResult
+from evidence.formats.cfdi_schema import CFDI_NS, NOMINA_NS, TFD_NS, cfdi_schema, schema_violations
 from tests.evidence.checks.builder import (
     check_spec,
     codes,
@@ -266,7 +266,7 @@ def test_every_cfdi_of_the_tab_is_checked() -> None:
 
 
 def test_schema_imports_resolve_only_inside_evidence_xsd() -> None:
-    from evidence import cfdi_schema as module
+    from evidence.formats import cfdi_schema as module
 
     resolver = module._LocalSchemas()
     with pytest.raises(LookupError):

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from evidence.archive import Archive, MemberTooLarge
-from evidence.formats import ZIP_ERRORS
+from evidence.formats.archive import Archive, MemberTooLarge
+from evidence.formats.detect import ZIP_ERRORS
 
 
 def make_zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

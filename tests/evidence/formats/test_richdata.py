@@ -10,8 +10,8 @@ import xlsxwriter
 from lxml import etree
 
 from evidence.findings import Code
+from evidence.formats.richdata import RichDataParts, picture_of_vm
 from evidence.reading import read_workbook
-from evidence.richdata import RichDataParts, picture_of_vm
 from tests.evidence.fixtures.build import (
     build_xlsx_in_cells,
     screenshot,

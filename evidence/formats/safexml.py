@@ -12,8 +12,8 @@ import re
 
 from lxml import etree
 
+from evidence.formats.syntax_errors import xml_syntax_error
 from evidence.limits import XML_PROLOG_MAX_BYTES
-from evidence.syntax_errors import xml_syntax_error
 
 
 class XmlRejected(Exception):

@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from evidence.images import ImageRejected, decode_image
-from evidence.png import _ADAM7, PngDamaged, check_png_stream
+from evidence.formats.images import ImageRejected, decode_image
+from evidence.formats.png import _ADAM7, PngDamaged, check_png_stream
 
 # (colour type, bit depth, channels) of every combination the PNG specification allows.
 KINDS = [

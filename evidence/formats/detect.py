@@ -6,8 +6,8 @@ import zipfile
 import zlib
 from enum import StrEnum
 
-from evidence.archive import INFLATE_ERRORS
 from evidence.findings import Code, FindingError, finding
+from evidence.formats.archive import INFLATE_ERRORS
 
 OLE_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")

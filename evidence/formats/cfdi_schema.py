@@ -1,6 +1,6 @@
 """Validation of an unsigned CFDI 4.0 with Nómina 1.2 against SAT's XSDs, offline (DOMAIN §10).
 
-The XSDs live in ``evidence/xsd`` (see its README). Their imports name SAT's folder layout
+The XSDs live in ``evidence/formats/xsd`` (see its README). Their imports name SAT's folder layout
 (``../catalogos/catCFDI.xsd``); a resolver maps each one by file name to that folder and refuses
 anything else, and the parser has the network off, so compiling the schema never leaves the disk.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from evidence.schema_messages import spanish
+from evidence.formats.schema_messages import spanish
 
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 
@@ -57,7 +57,7 @@ class _LocalSchemas(etree.Resolver):  # type: ignore[misc]
     def resolve(self, url: str, pubid: str | None, context: Any) -> Any:
         name = url.replace("\\", "/").rsplit("/", 1)[-1]
         if name not in _SCHEMA_FILES:
-            raise LookupError(f"schema import outside evidence/xsd: {url}")
+            raise LookupError(f"schema import outside evidence/formats/xsd: {url}")
         return self.resolve_filename(str(XSD_DIR / name), context)
 
 

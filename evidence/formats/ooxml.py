@@ -16,13 +16,15 @@ from xml.parsers import expat
 import python_calamine
 from lxml import etree
 
-from evidence.archive import Archive, MemberTooLarge
-from evidence.cells import Rows, open_cells, sheet_rows
-from evidence.container import PlacedImage, PlacedObject
-from evidence.embedded import EmbeddedUnreadable, unwrap_payload
 from evidence.findings import Code, FindingError, finding
-from evidence.formats import DAMAGED, ZIP_ERRORS, WorkbookFormat, format_error
-from evidence.grid import DtdFound, GridTooLarge, check_sheet_grid
+from evidence.formats.archive import Archive, MemberTooLarge
+from evidence.formats.cells import Rows, open_cells, sheet_rows
+from evidence.formats.container import PlacedImage, PlacedObject
+from evidence.formats.detect import DAMAGED, ZIP_ERRORS, WorkbookFormat, format_error
+from evidence.formats.embedded import EmbeddedUnreadable, unwrap_payload
+from evidence.formats.grid import DtdFound, GridTooLarge, check_sheet_grid
+from evidence.formats.richdata import RichDataParts, picture_of_vm
+from evidence.formats.safexml import XmlRejected, check_prolog, parse_xml
 from evidence.limits import (
     SHEET_MAX_COLUMNS,
     SHEET_MAX_ROWS,
@@ -32,8 +34,6 @@ from evidence.limits import (
     XLSX_MAX_TREE_PART_BYTES,
     XML_PROLOG_MAX_BYTES,
 )
-from evidence.richdata import RichDataParts, picture_of_vm
-from evidence.safexml import XmlRejected, check_prolog, parse_xml
 
 logger = logging.getLogger(__name__)
 

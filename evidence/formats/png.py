@@ -18,7 +18,7 @@ import struct
 
 from zlib_ng import zlib_ng
 
-from evidence.archive import INFLATE_ERRORS
+from evidence.formats.archive import INFLATE_ERRORS
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHUNK_HEAD = struct.Struct(">I4s")

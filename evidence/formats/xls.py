@@ -14,14 +14,14 @@ from functools import cached_property
 import olefile
 import python_calamine
 
-from evidence.biff import BiffError, BiffSheet, BiffWorkbook, read_biff
-from evidence.cells import Rows, open_cells, sheet_rows
-from evidence.container import PlacedImage, PlacedObject
-from evidence.embedded import EmbeddedUnreadable, unwrap_storage
 from evidence.findings import Code, FindingError, finding
-from evidence.formats import DAMAGED, WorkbookFormat, format_error
+from evidence.formats.biff import BiffError, BiffSheet, BiffWorkbook, read_biff
+from evidence.formats.cells import Rows, open_cells, sheet_rows
+from evidence.formats.container import PlacedImage, PlacedObject
+from evidence.formats.detect import DAMAGED, WorkbookFormat, format_error
+from evidence.formats.embedded import EmbeddedUnreadable, unwrap_storage
+from evidence.formats.officeart import Blip, blip_store, picture_indexes
 from evidence.limits import SHEET_MAX_COLUMNS, SHEET_MAX_ROWS
-from evidence.officeart import Blip, blip_store, picture_indexes
 
 _OLE_ERRORS = (OSError, ValueError, struct.error, IndexError, KeyError)
 _PICTURE_KINDS = frozenset({"png", "jpeg"})

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from evidence.cfdi_schema import CFDI_NS, NOMINA_NS, schema_violations
-from evidence.schema_messages import spanish
+from evidence.formats.cfdi_schema import CFDI_NS, NOMINA_NS, schema_violations
+from evidence.formats.schema_messages import spanish
 from tests.evidence.checks.builder import generated, nomina_cfdi
 
 NS = {"cfdi": CFDI_NS, "nomina12": NOMINA_NS}

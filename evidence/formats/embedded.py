@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import olefile
 
-from evidence.formats import OLE_SIGNATURE
+from evidence.formats.detect import OLE_SIGNATURE
 
 NATIVE_STREAM = "\x01Ole10Native"
 # Streams that hold an embedded file's own bytes, by producer: Office 2007+ documents, Acrobat.

@@ -6,8 +6,8 @@ from xml.parsers import expat
 
 import pytest
 
-from evidence import grid
-from evidence.grid import DtdFound, GridTooLarge, check_sheet_grid, column_index
+from evidence.formats import grid
+from evidence.formats.grid import DtdFound, GridTooLarge, check_sheet_grid, column_index
 
 
 def sheet(rows: str, prefix: str = "") -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from evidence.cells import Rows
-from evidence.embedded import EmbeddedFile
-from evidence.formats import WorkbookFormat
+from evidence.formats.cells import Rows
+from evidence.formats.detect import WorkbookFormat
+from evidence.formats.embedded import EmbeddedFile
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from evidence.safexml import XmlRejected, parse_xml
-from evidence.syntax_errors import json_syntax_error
+from evidence.formats.safexml import XmlRejected, parse_xml
+from evidence.formats.syntax_errors import json_syntax_error
 
 ENGLISH = re.compile(r"\b(?:expected|expecting|found|not|invalid|tag|end|value)\b", re.I)
 

@@ -2,7 +2,7 @@
 
 Only the PNG and JPEG decoders are ever offered the bytes, and the pixel count is read from the
 header before any pixel is decoded, so a decompression bomb is refused without being expanded.
-A PNG's image data is then proved decodable by :mod:`evidence.png`; a JPEG is decoded.
+A PNG's image data is then proved decodable by :mod:`evidence.formats.png`; a JPEG is decoded.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Literal
 
 from PIL import Image, UnidentifiedImageError
 
+from evidence.formats.png import check_png_stream
 from evidence.limits import IMAGE_MAX_PIXELS
-from evidence.png import check_png_stream
 
 ImageFormat = Literal["png", "jpeg"]
 _DECODERS = ("PNG", "JPEG")

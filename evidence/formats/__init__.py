@@ -1,0 +1,1 @@
+"""File formats under a workbook: BIFF8/OOXML containers, embedded files, images, XML, CFDI XSDs."""
