@@ -90,6 +90,16 @@ class Settings(BaseSettings):
         return self.storage_dir
 
     @property
+    def portal_url(self) -> str:
+        """Where companies (vendors, patrones) enter the portal."""
+        return f"{self.base_url.rstrip('/')}/portal"
+
+    @property
+    def panel_url(self) -> str:
+        """Where INFONAVIT staff work."""
+        return f"{self.base_url.rstrip('/')}/panel"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

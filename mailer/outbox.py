@@ -16,13 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.config import get_settings
+from core.enqueue import enqueue_after_commit
 from mailer.addresses import message_id_for, parse_mailbox
 from mailer.attachments import Attachment, attachment_file, store_attachment
 from mailer.catalog import context_to_json
 from schema import OutboxEmail, OutboxStatus
 from schema.base import utcnow
-from workers.app import app
-from workers.enqueue import enqueue_after_commit
 
 __all__ = ["dead_letters", "queue_email", "requeue", "store_attachment"]
 
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 RELAY_TASK = "sia.mail.relay"
 _KEY_MAX = 200  # OutboxEmail.idempotency_key
-_KICKED_IN = "sia.mail.relay_kicked_in"
 
 
 def queue_email(
@@ -82,21 +80,14 @@ def queue_email(
             raise
         logger.debug("outbox key %r was queued by a concurrent transaction", key)
         return winner
-    _kick_relay_after_commit(session)
+    # One kick per transaction however many emails it queues (a repeated enqueue is sent
+    # once): the relay takes them all.
+    enqueue_after_commit(session, RELAY_TASK)
     return row
 
 
 def _by_key(session: Session, key: str) -> OutboxEmail | None:
     return session.exec(select(OutboxEmail).where(OutboxEmail.idempotency_key == key)).first()
-
-
-def _kick_relay_after_commit(session: Session) -> None:
-    # One kick per transaction however many emails it queues: the relay takes them all.
-    transaction = session.get_transaction()
-    if session.info.get(_KICKED_IN) is transaction:
-        return
-    session.info[_KICKED_IN] = transaction
-    enqueue_after_commit(session, app.signature(RELAY_TASK))
 
 
 def dead_letters(session: Session) -> list[OutboxEmail]:
@@ -126,5 +117,5 @@ def requeue(session: Session, email_id: int, *, now: datetime | None = None) -> 
     session.add(row)
     session.flush()
     logger.info("outbox email %s requeued", email_id)
-    _kick_relay_after_commit(session)
+    enqueue_after_commit(session, RELAY_TASK)
     return row

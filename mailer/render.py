@@ -17,8 +17,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from core.config import get_settings
-from core.formatting import dinero, fecha, fecha_hora
 from mailer.catalog import validate_context
+from rules.formatting import dinero, fecha, fecha_hora
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -54,9 +54,11 @@ def environment() -> Environment:
 
 def render(template: str, context: Mapping[str, Any]) -> RenderedEmail:
     """Render ``template`` after validating ``context`` (typed values or their stored JSON form)."""
+    settings = get_settings()
     values = {
         **validate_context(template, context),
-        "portal_url": get_settings().base_url.rstrip("/"),
+        "portal_url": settings.portal_url,
+        "panel_url": settings.panel_url,
     }
     env = environment()
     subject = env.get_template(f"{template}/subject.txt").render(values)

@@ -49,7 +49,7 @@ def api_staff(request: Request, session: DbSession) -> StaffUser:
     """For the JSON API: 401 instead of a redirect."""
     user = _signed_in(request, session)
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Inicia sesión como personal.")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Inicie sesión como personal.")
     return user
 
 

@@ -73,6 +73,6 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
-            {"detail": "Error interno; se registró para su atención. Intenta de nuevo."},
+            {"detail": "Error interno; se registró para su atención. Intente de nuevo."},
             status_code=500,
         )

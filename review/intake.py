@@ -8,33 +8,29 @@ from fastapi import HTTPException, status
 from sqlmodel import Session, col, select
 
 from evidence.findings import BLOCKING_CODES
+from review.api.models.evidence import (
+    CertificacionResumen,
+    EstadoEvidencia,
+    EvidenciaRecibida,
+    HallazgoBloqueante,
+)
+from review.refusals import http_status
 from review.uploads import UploadedFile
 from schema import Certification, EvidenceSubmission, Finding, Organization, SubmissionStatus
-from workers.enqueue import enqueue_after_commit
-from workers.tasks.evidence import read_submission
-from workflow.evidence import UploadRefused, receive_evidence
+from workflow.evidence import receive_evidence
+from workflow.refusals import UploadRefused
 
 BLOCKING = frozenset(code.value for code in BLOCKING_CODES)
 
 
-def submission_status(session: Session, submission: EvidenceSubmission) -> dict[str, Any]:
+def submission_status(session: Session, submission: EvidenceSubmission) -> EstadoEvidencia:
     certification = session.get(Certification, submission.certification_id)
-    assert certification is not None
-    body: dict[str, Any] = {
-        "id": submission.id,
-        "estado": submission.status.value,
-        "archivo": submission.original_name,
-        "sha256": submission.sha256,
-        "tamano": submission.size_bytes,
-        "recibida": submission.uploaded_at.isoformat(),
-        "ronda": submission.round,
-        "certificacion": {"folio": certification.folio, "estado": certification.state.label},
-        "url": f"/api/v1/evidencias/{submission.id}",
-    }
+    assert certification is not None and submission.id is not None
+    extra: dict[str, Any] = {}
     if submission.status is SubmissionStatus.ILEGIBLE:
         # Only the blocking findings: content findings would leak the evaluation answers.
-        body["hallazgos"] = [
-            {"codigo": f.code, "mensaje": f.message}
+        extra["hallazgos"] = [
+            HallazgoBloqueante(codigo=f.code, mensaje=f.message)
             for f in session.exec(
                 select(Finding)
                 .where(Finding.submission_id == submission.id)
@@ -42,24 +38,34 @@ def submission_status(session: Session, submission: EvidenceSubmission) -> dict[
             )
             if f.code in BLOCKING
         ]
-    return body
+    return EstadoEvidencia(
+        id=submission.id,
+        estado=submission.status,
+        archivo=submission.original_name,
+        sha256=submission.sha256,
+        tamano=submission.size_bytes,
+        recibida=submission.uploaded_at.isoformat(),
+        ronda=submission.round,
+        certificacion=CertificacionResumen(
+            folio=certification.folio, estado=certification.state.label
+        ),
+        url=f"/api/v1/evidencias/{submission.id}",
+        **extra,
+    )
 
 
 def store_upload(
     session: Session, vendor: Organization, folio: str, uploaded: UploadedFile
-) -> tuple[dict[str, Any], int]:
-    """Receive, commit, and queue the reading; the JSON status and the HTTP status code."""
+) -> tuple[EvidenciaRecibida, int]:
+    """Receive and commit (the examination is queued after it); the body and its HTTP status."""
     try:
         received = receive_evidence(
             session, vendor, folio, filename=uploaded.filename, data=uploaded.data
         )
     except UploadRefused as exc:
         session.rollback()
-        raise HTTPException(exc.status_code, detail=str(exc)) from None
-    submission = received.submission
-    if not received.duplicate:
-        enqueue_after_commit(session, read_submission.s(submission.id))
+        raise HTTPException(http_status(exc), detail=str(exc)) from None
     session.commit()
-    body = submission_status(session, submission)
-    body["duplicada"] = received.duplicate
+    current = submission_status(session, received.submission)
+    body = EvidenciaRecibida(**current.model_dump(exclude_unset=True), duplicada=received.duplicate)
     return body, status.HTTP_200_OK if received.duplicate else status.HTTP_202_ACCEPTED

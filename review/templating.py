@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from core.config import get_settings
-from core.formatting import dinero, fecha, fecha_hora
+from rules.formatting import dinero, fecha, fecha_hora
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

@@ -26,6 +26,22 @@ class UploadTooLarge(HTTPException):
         )
 
 
+class MisplacedFile(HTTPException):
+    def __init__(self, field: str, got: str) -> None:
+        super().__init__(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"Envíe el archivo en el campo «{field}» (se recibió en «{got}»).",
+        )
+
+
+class FieldTooLong(HTTPException):
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"El campo «{field}» excede {FIELD_LIMIT // 1024} KiB.",
+        )
+
+
 @dataclass(frozen=True)
 class UploadedFile:
     filename: str
@@ -43,7 +59,7 @@ class _Collector:
         self.filename: str | None = None
         self.data: bytes | None = None
         self.fields: dict[str, str] = {}
-        self.too_large = False
+        self.problem: HTTPException | None = None
 
     def on_part_begin(self) -> None:
         self.headers, self.current, self.part_name = [], None, None
@@ -66,22 +82,27 @@ class _Collector:
             message[header] = value
         name = message.get_param("name", header="content-disposition")
         self.part_name = name if isinstance(name, str) else None
+        filename = message.get_filename()
         if self.part_name == self.field:
-            filename = message.get_filename()
             self.filename = filename if isinstance(filename, str) else ""
+        elif filename is not None and self.problem is None:
+            # A file in another field: say where it belongs, whatever its size.
+            self.problem = MisplacedFile(self.field, self.part_name or "")
         self.current = bytearray()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.current is None:
             return
         self.current += data[start:end]
-        limit = self.limit if self.part_name == self.field else FIELD_LIMIT
-        if len(self.current) > limit:
-            self.too_large = True
+        if self.problem is not None:
             self.current = bytearray()
+        elif self.part_name == self.field and len(self.current) > self.limit:
+            self.problem = UploadTooLarge(self.limit)
+        elif self.part_name != self.field and len(self.current) > FIELD_LIMIT:
+            self.problem = FieldTooLong(self.part_name or "")
 
     def on_part_end(self) -> None:
-        if self.current is not None and not self.too_large and self.part_name:
+        if self.current is not None and self.problem is None and self.part_name:
             if self.part_name == self.field:
                 if self.data is None:
                     self.data = bytes(self.current)
@@ -96,11 +117,11 @@ async def read_upload(request: Request, *, field: str, limit: int) -> UploadedFi
     if content_type != b"multipart/form-data" or not boundary:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"Envía el archivo como multipart/form-data en el campo «{field}».",
+            detail=f"Envíe el archivo como multipart/form-data en el campo «{field}».",
         )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-        raise UploadTooLarge(limit)
+    # A declared length over the limit is not refused before the parts' headers are read: a
+    # file sent in the wrong field is told so whatever its size. The stream is cut off at the
+    # limit all the same.
     collector = _Collector(field, limit)
     parser = MultipartParser(
         boundary,
@@ -118,10 +139,10 @@ async def read_upload(request: Request, *, field: str, limit: int) -> UploadedFi
     try:
         async for chunk in request.stream():
             received += len(chunk)
-            if received > limit + FORM_OVERHEAD:
-                raise UploadTooLarge(limit)
             parser.write(chunk)
-            if collector.too_large:
+            if collector.problem is not None:
+                raise collector.problem
+            if received > limit + FORM_OVERHEAD:
                 raise UploadTooLarge(limit)
         parser.finalize()
     except MultipartParseError:

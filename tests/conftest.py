@@ -186,6 +186,14 @@ def redis_urls(redis_server: str) -> tuple[str, str]:
 
 
 @pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
+    """Tasks ``core.enqueue`` sends after each commit, recorded instead of sent to a broker."""
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr("core.enqueue._sender", lambda task, args: sent.append((task, args)))
+    return sent
+
+
+@pytest.fixture
 def folio(settings, engine) -> str:
     """The folio of a certification in `En espera de documentos` with its round-1 test set."""
     with Session(engine, expire_on_commit=False) as session:

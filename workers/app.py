@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery
 
+from core import enqueue
 from core.config import Settings, get_settings
 from workers import queues
 from workers.schedule import BEAT_SCHEDULE
@@ -75,9 +76,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings | None = None) -> Celery:
+    """The Celery app; also the sender behind ``core.enqueue`` for this process."""
     celery = Celery("sia", set_as_current=True)
     celery.config_from_object(celery_config(settings or get_settings()))
     celery.conf.include = TASK_MODULES
+    enqueue.install_sender(lambda task, args: celery.send_task(task, args=args))
     return celery
 
 

@@ -19,8 +19,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "sia.certifications.sweep_pending_dispatch",
         "schedule": 5 * 60,
     },
-    "sweep-unread-evidence": {
-        "task": "sia.evidence.sweep_unread",
+    "sweep-unexamined-evidence": {
+        "task": "sia.evidence.sweep_unexamined",
         "schedule": 2 * 60,
     },
     "verify-audit-chain-nightly": {

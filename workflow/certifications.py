@@ -4,33 +4,34 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from core.enqueue import enqueue_after_commit
 from mailer.addresses import parse_mailbox
 from rules.identities import is_valid_rfc
 from schema import Certification, CertificationState, Organization, OrganizationKind
-from workers.enqueue import enqueue_after_commit
-from workers.tasks.certifications import dispatch_test_set
+from workflow.dispatch import DISPATCH_TASK
+from workflow.refusals import RequestReason, RequestRefused
 from workflow.state_machine import open_certification
+from workflow.vendors import normalize_rfc
 
 S = CertificationState
 CLOSED = frozenset({S.VENCIDA, S.CANCELADA})
 
 
-class RequestRefused(Exception):
-    """The request cannot be opened; the message is Spanish and meant for the vendor."""
-
-
 def request_certification(
     session: Session, *, rfc: str, email: str, razon_social: str | None, actor: str
 ) -> Certification:
-    rfc = rfc.strip().upper()
+    """Open a certification for the vendor (created or updated by RFC); its test set is
+    dispatched by a task after the commit."""
+    rfc = normalize_rfc(rfc)
     email = email.strip()
     if not is_valid_rfc(rfc):
-        raise RequestRefused(f"El RFC «{rfc}» no es válido.")
+        raise RequestRefused(RequestReason.INVALID_RFC, f"El RFC «{rfc}» no es válido.")
     try:
         email = parse_mailbox(email).addr_spec
     except ValueError:
         raise RequestRefused(
-            f"El correo «{email}» no es válido (una sola dirección, sin acentos ni ñ)."
+            RequestReason.INVALID_EMAIL,
+            f"El correo «{email}» no es válido (una sola dirección, sin acentos ni ñ).",
         ) from None
     vendor = session.exec(
         select(Organization).where(
@@ -52,13 +53,14 @@ def request_certification(
         ).first()
         if current is not None:
             raise RequestRefused(
+                RequestReason.ALREADY_OPEN,
                 f"El desarrollador {rfc} ya tiene la solicitud {current.folio} "
-                f"en estado «{current.state.label}»."
+                f"en estado «{current.state.label}».",
             )
         vendor.email = email
         vendor.razon_social = razon_social or vendor.razon_social
     session.add(vendor)
     session.flush()
     certification = open_certification(session, vendor, actor=actor)
-    enqueue_after_commit(session, dispatch_test_set.s(certification.id))
+    enqueue_after_commit(session, DISPATCH_TASK, certification.id)
     return certification

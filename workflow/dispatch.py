@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from core.config import get_settings
+from core.enqueue import enqueue_after_commit
 from core.keys import avisos_keypair
 from core.security import hash_password
 from core.tokens import new_password
 from mailer.outbox import queue_email, store_attachment
 from rules.calendar import add_business_days
 from rules.signing import PUBLIC_KEY_FILE, public_key_pem
-from rules.testsets import TEMPLATE_FILE, TEST_SET_FILE
+from rules.testsets.generate import TEMPLATE_FILE, TEST_SET_FILE
 from rules.workbook_template import build_template
 from schema import (
     Certification,
@@ -37,6 +38,9 @@ from workflow.testsets import create_test_set
 
 FIRST_ROUND_TERM = 45  # business days to upload evidence (DOMAIN §3)
 LATER_ROUND_TERM = 10
+DISPATCH_TASK = "sia.certifications.dispatch_test_set"
+# A request waits this long for its own after-commit task before the sweep queues it again.
+SWEEP_GRACE = timedelta(minutes=2)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,7 +48,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @dataclass(frozen=True)
 class Dispatched:
     test_set_id: int
-    ronda: int
+    round: int
     deadline: datetime
 
 
@@ -61,9 +65,9 @@ def dispatch_test_set(
     assert vendor is not None and certification.id is not None
     now = now or utcnow()
     first = certification.state is CertificationState.SOLICITADA
-    ronda = certification.round if first else certification.round + 1
+    round_ = certification.round if first else certification.round + 1
 
-    issued = create_test_set(session, certification, vendor, ronda, now)
+    issued = create_test_set(session, certification, vendor, round_, now)
     test_set = issued.test_set
     vendor_password = None
     if vendor.sia_password_hash is None:
@@ -83,7 +87,7 @@ def dispatch_test_set(
     settings = get_settings()
     context = {
         "folio": certification.folio,
-        "ronda": ronda,
+        "ronda": round_,
         "razon_social": vendor.razon_social,
         "fecha_limite": deadline.isoformat(),
         "dias_habiles": term,
@@ -96,10 +100,10 @@ def dispatch_test_set(
         },
     }
     if not first:
-        context["hallazgos"] = _reviewer_findings(session, certification.id, ronda - 1)
+        context["hallazgos"] = _reviewer_findings(session, certification.id, round_ - 1)
     queue_email(
         session,
-        key=f"certification:{certification.id}:test_set:{ronda}",
+        key=f"certification:{certification.id}:test_set:{round_}",
         template="set_de_pruebas" if first else "inconsistencias",
         to=[vendor.email],
         context=context,
@@ -114,17 +118,33 @@ def dispatch_test_set(
         data={"test_set_folio": test_set.folio},
     )
     assert test_set.id is not None
-    return Dispatched(test_set.id, ronda, deadline)
+    return Dispatched(test_set.id, round_, deadline)
 
 
-def _reviewer_findings(session: Session, certification_id: int, ronda: int) -> list[dict[str, str]]:
+def sweep_pending_dispatch(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Queue again the requests whose dispatch never reached the broker (after commit)."""
+    ids = session.exec(
+        select(Certification.id).where(
+            col(Certification.state).in_(TRANSITIONS[Event.TEST_SET_SENT].sources),
+            Certification.state_changed_at < (now or utcnow()) - SWEEP_GRACE,
+        )
+    ).all()
+    stuck = [i for i in ids if i is not None]
+    for certification_id in stuck:
+        enqueue_after_commit(session, DISPATCH_TASK, certification_id)
+    return stuck
+
+
+def _reviewer_findings(
+    session: Session, certification_id: int, round_: int
+) -> list[dict[str, str]]:
     """What the reviewer told the vendor; automatic amount findings stay internal (DOMAIN §9)."""
     rows = session.exec(
         select(Finding)
         .join(EvidenceSubmission, col(EvidenceSubmission.id) == Finding.submission_id)
         .where(
             EvidenceSubmission.certification_id == certification_id,
-            EvidenceSubmission.round == ronda,
+            EvidenceSubmission.round == round_,
             Finding.source == FindingSource.REVISOR,
         )
         .order_by(col(Finding.id))

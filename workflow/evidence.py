@@ -1,31 +1,37 @@
-"""Evidence intake: receive a vendor's workbook, then act on its reading (DOMAIN §3, §8, §9).
+"""Evidence intake: receive a vendor's workbook, examine it, act on the outcome (DOMAIN §3, §8, §9).
 
 Receiving stores the original bytes (immutable, content-addressed) and a submission row, and
-queues the reading; the reading then either refuses the upload (`ilegible`: state and clock
-unchanged, vendor told why) or accepts it (`En análisis`, review SLA starts).
+queues the examination. The examination reads the workbook and, when it is readable, checks it
+against the round's test set, both in one guarded child process (``evidence.guard``); its
+outcome is then applied in one transaction: the upload is refused (``ilegible``: state and
+clock unchanged, vendor told why) or accepted (``En análisis``, review SLA starts) with the
+automatic verdict and findings that advise the reviewer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from fastapi import status
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Session, col, delete, select
 
 from core.config import get_settings
-from core.formatting import fecha
-from core.security import verify_password
-from core.storage import store_blob
-from evidence.checks import CheckResult
+from core.enqueue import enqueue_after_commit
+from core.keys import avisos_keypair
+from core.storage import read_blob, store_blob
+from evidence.examination import Examination, RoundDocuments
 from evidence.findings import Finding as ReadFinding
-from evidence.images import DecodedImage, ImageRejected, thumbnail
-from evidence.reading import WorkbookReading
+from evidence.formats.images import DecodedImage, ImageRejected, thumbnail
+from evidence.guard import examine_guarded
+from evidence.verdict import Verdict
 from mailer.outbox import queue_email
 from rules.calendar import add_business_days
+from rules.formatting import fecha
 from schema import (
     Certification,
     CertificationState,
@@ -33,31 +39,26 @@ from schema import (
     Finding,
     FindingSource,
     Organization,
-    OrganizationKind,
     Severity,
     SubmissionStatus,
     TestSet,
-    Verdict,
 )
 from schema.base import utcnow
 from workflow.audit import record_event
 from workflow.calendar import load_calendar
+from workflow.refusals import UploadReason, UploadRefused
 from workflow.state_machine import Event, transition
-from workflow.throttle import Attempt
 
 S = CertificationState
 REVIEW_SLA_DAYS = 5  # business days (DOMAIN §3)
 THUMBNAIL_PX = 320
+EXAMINE_TASK = "sia.evidence.examine_submission"
+# An upload waits this long for its own after-commit task before the sweep queues it again.
+SWEEP_GRACE = timedelta(minutes=3)
+
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 logger = logging.getLogger(__name__)
-
-
-class UploadRefused(Exception):
-    """Why an upload is not taken; `status_code` for HTTP, the message in Spanish."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)
@@ -66,40 +67,23 @@ class Received:
     duplicate: bool
 
 
-def vendor_attempt(rfc: str, address: str) -> Attempt:
-    """A vendor's sign-in attempt, for throttling: its RFC as authenticate_vendor reads it."""
-    return Attempt(f"desarrollador:{rfc.strip().upper()}", address)
-
-
-def authenticate_vendor(session: Session, rfc: str, password: str) -> Organization | None:
-    vendor = session.exec(
-        select(Organization).where(
-            Organization.kind == OrganizationKind.DESARROLLADOR,
-            Organization.rfc == rfc.strip().upper(),
-        )
-    ).first()
-    if vendor is None or vendor.sia_password_hash is None:
-        return None
-    return vendor if verify_password(password, vendor.sia_password_hash) else None
-
-
 def _refusal_for_state(certification: Certification, now: datetime) -> UploadRefused | None:
     if certification.state is S.EN_ANALISIS:
         return UploadRefused(
-            status.HTTP_409_CONFLICT,
+            UploadReason.UNDER_REVIEW,
             f"La certificación {certification.folio} ya tiene evidencia en análisis; "
-            "espera el resultado de la revisión.",
+            "espere el resultado de la revisión.",
         )
     if certification.state is not S.EN_ESPERA_DE_DOCUMENTOS:
         return UploadRefused(
-            status.HTTP_409_CONFLICT,
+            UploadReason.NOT_RECEIVING,
             f"La certificación {certification.folio} está en «{certification.state.label}» "
             "y no recibe evidencias.",
         )
     due = certification.evidence_due_at
     if due is not None and now > due:
         return UploadRefused(
-            status.HTTP_409_CONFLICT,
+            UploadReason.DEADLINE_PASSED,
             f"El plazo para entregar evidencias de la certificación {certification.folio} "
             f"venció el {fecha(due, get_settings().tz)}.",
         )
@@ -115,7 +99,7 @@ def receive_evidence(
     data: bytes,
     now: datetime | None = None,
 ) -> Received:
-    """Store the upload and its submission row; the caller queues the reading after commit."""
+    """Store the upload and its submission row; its examination is queued after the commit."""
     now = now or utcnow()
     certification = session.exec(
         select(Certification)
@@ -124,7 +108,7 @@ def receive_evidence(
     ).first()
     if certification is None:
         raise UploadRefused(
-            status.HTTP_404_NOT_FOUND,
+            UploadReason.NO_SUCH_CERTIFICATION,
             f"No existe la certificación {folio} para el RFC {vendor.rfc}.",
         )
     refusal = _refusal_for_state(certification, now)
@@ -143,8 +127,8 @@ def receive_evidence(
         same_round.where(EvidenceSubmission.status == SubmissionStatus.RECIBIDA)
     ).first():
         raise UploadRefused(
-            status.HTTP_409_CONFLICT,
-            "Ya hay una evidencia de esta ronda en lectura; espera su resultado antes de "
+            UploadReason.STILL_EXAMINING,
+            "Ya hay una evidencia de esta ronda en lectura; espere su resultado antes de "
             "subir otra.",
         )
     test_set = session.exec(
@@ -177,11 +161,64 @@ def receive_evidence(
         data={"submission": submission.id, "sha256": digest, "size": len(data), "name": filename},
         occurred_at=now,
     )
+    enqueue_after_commit(session, EXAMINE_TASK, submission.id)
     return Received(submission, duplicate=False)
 
 
 def submission_blob(submission: EvidenceSubmission) -> str:
     return f"evidencias/{submission.sha256[:2]}/{submission.sha256}"
+
+
+@dataclass(frozen=True)
+class _Job:
+    data: bytes
+    filename: str
+    against: RoundDocuments
+
+
+def _job(session: Session, submission_id: int) -> _Job | None:
+    submission = session.get(EvidenceSubmission, submission_id)
+    if submission is None or submission.status is not SubmissionStatus.RECIBIDA:
+        return None
+    test_set = session.get(TestSet, submission.test_set_id)
+    assert test_set is not None
+    public_key = avisos_keypair()[1].public_bytes(Encoding.Raw, PublicFormat.Raw)
+    against = RoundDocuments(
+        test_set.document, test_set.answers, test_set.avisos_responses, public_key
+    )
+    return _Job(read_blob(submission_blob(submission)), submission.original_name, against)
+
+
+def examine_submission(transaction: Transaction, submission_id: int) -> EvidenceSubmission | None:
+    """Examine a received upload and apply the outcome; None if there was nothing to do.
+
+    Idempotent: a submission is examined while it is ``recibida`` and the outcome is applied
+    under its row lock, so a duplicated or retried task finds it done and changes nothing.
+    """
+    with transaction() as session:
+        job = _job(session, submission_id)
+    if job is None:
+        return None
+    # Outside any transaction: parsing hostile bytes in a child process must not hold locks.
+    examination = examine_guarded(job.data, filename=job.filename, against=job.against)
+    with transaction() as session:
+        return apply_examination(session, submission_id, examination)
+
+
+def sweep_unexamined(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Queue again the uploads whose examination never reached the broker or died with its
+    worker (after commit); their ids."""
+    cutoff = (now or utcnow()) - SWEEP_GRACE
+    ids = session.exec(
+        select(EvidenceSubmission.id).where(
+            EvidenceSubmission.status == SubmissionStatus.RECIBIDA,
+            EvidenceSubmission.uploaded_at < cutoff,
+        )
+    ).all()
+    stuck = [i for i in ids if i is not None]
+    for submission_id in stuck:
+        enqueue_after_commit(session, EXAMINE_TASK, submission_id)
+    return stuck
 
 
 def _store_screenshot(image: DecodedImage) -> dict[str, str | None]:
@@ -202,10 +239,14 @@ def _store_screenshot(image: DecodedImage) -> dict[str, str | None]:
     }
 
 
-def apply_reading(
-    session: Session, submission_id: int, reading: WorkbookReading, *, now: datetime | None = None
+def apply_examination(
+    session: Session,
+    submission_id: int,
+    examination: Examination,
+    *,
+    now: datetime | None = None,
 ) -> EvidenceSubmission | None:
-    """Record the reading and refuse or accept the upload; None if already done (idempotent)."""
+    """Record the examination and refuse or accept the upload; None if already done."""
     now = now or utcnow()
     submission = session.exec(
         select(EvidenceSubmission).where(EvidenceSubmission.id == submission_id).with_for_update()
@@ -217,13 +258,16 @@ def apply_reading(
     ).one()
     vendor = session.get(Organization, certification.vendor_id)
     assert vendor is not None and certification.id is not None
+    reading, checks = examination.reading, examination.checks
     document = reading.to_json()
     if reading.screenshots is not None:
         document["capturas"] = [_store_screenshot(image) for image in reading.screenshots.images]
     submission.reading = document
     submission.checked_at = now
-    _replace_automatic_findings(session, submission_id, reading.findings)
-
+    # A refused upload keeps its reading's findings: the content of an unread workbook is not
+    # judged (and the vendor sees only why it was refused).
+    kept = reading.findings if reading.ilegible or checks is None else checks.findings
+    _replace_automatic_findings(session, submission_id, kept)
     base = {
         "folio": certification.folio,
         "ronda": submission.round,
@@ -232,43 +276,15 @@ def apply_reading(
         "recibida": submission.uploaded_at.isoformat(),
     }
     if reading.ilegible:
-        submission.status = SubmissionStatus.ILEGIBLE
-        submission.verdict = Verdict.ILEGIBLE
-        session.add(submission)
-        record_event(
-            session,
-            actor="system",
-            action="evidence.refused",
-            entity_type="certification",
-            entity_id=certification.id,
-            occurred_at=now,
-            data={
-                "submission": submission_id,
-                "codes": sorted({f.code.value for f in reading.blocking_findings}),
-            },
-        )
-        queue_email(
-            session,
-            key=f"submission:{submission_id}:refused",
-            template="evidencia_rechazada",
-            to=[vendor.email],
-            context={
-                **base,
-                "fecha_limite": (certification.evidence_due_at or now).isoformat(),
-                "hallazgos": [
-                    {"codigo": f.code.value, "mensaje": f.message}
-                    for f in reading.blocking_findings
-                ],
-            },
-        )
+        _refuse(session, submission, certification, vendor, examination, base, now)
         return submission
-
     if certification.state is not S.EN_ESPERA_DE_DOCUMENTOS:
-        # Cancelled while the file was being read: keep the reading, change nothing else.
+        # Cancelled while the file was being examined: keep the reading, change nothing else.
         submission.status = SubmissionStatus.DESCARTADA
         session.add(submission)
         return submission
     submission.status = SubmissionStatus.ACEPTADA
+    submission.verdict = checks.verdict if checks else None
     session.add(submission)
     review_due = add_business_days(now, REVIEW_SLA_DAYS, load_calendar(session), get_settings().tz)
     transition(
@@ -279,6 +295,23 @@ def apply_reading(
         deadline=review_due,
         data={"submission": submission_id},
     )
+    data: dict[str, object] = {"submission": submission_id}
+    if checks:
+        severities = [f.severity for f in checks.findings]
+        data |= {
+            "verdict": str(checks.verdict),
+            "errors": severities.count("error"),
+            "warnings": severities.count("warning"),
+        }
+    record_event(
+        session,
+        actor="system",
+        action="evidence.checked" if checks else "evidence.check_failed",
+        entity_type="certification",
+        entity_id=certification.id,
+        occurred_at=now,
+        data=data,
+    )
     queue_email(
         session,
         key=f"submission:{submission_id}:accepted",
@@ -287,6 +320,42 @@ def apply_reading(
         context=base,
     )
     return submission
+
+
+def _refuse(
+    session: Session,
+    submission: EvidenceSubmission,
+    certification: Certification,
+    vendor: Organization,
+    examination: Examination,
+    base: dict[str, object],
+    now: datetime,
+) -> None:
+    blocking = examination.reading.blocking_findings
+    submission.status = SubmissionStatus.ILEGIBLE
+    submission.verdict = Verdict.ILEGIBLE
+    session.add(submission)
+    assert certification.id is not None
+    record_event(
+        session,
+        actor="system",
+        action="evidence.refused",
+        entity_type="certification",
+        entity_id=certification.id,
+        occurred_at=now,
+        data={"submission": submission.id, "codes": sorted({f.code.value for f in blocking})},
+    )
+    queue_email(
+        session,
+        key=f"submission:{submission.id}:refused",
+        template="evidencia_rechazada",
+        to=[vendor.email],
+        context={
+            **base,
+            "fecha_limite": (certification.evidence_due_at or now).isoformat(),
+            "hallazgos": [{"codigo": f.code.value, "mensaje": f.message} for f in blocking],
+        },
+    )
 
 
 def _replace_automatic_findings(
@@ -312,38 +381,3 @@ def _replace_automatic_findings(
         )
         for f in findings
     )
-
-
-def apply_checks(
-    session: Session, submission_id: int, result: CheckResult, *, now: datetime | None = None
-) -> EvidenceSubmission | None:
-    """Store the automatic checks' verdict and findings (advice for the reviewer, DOMAIN §3).
-
-    Re-running replaces the automatic findings, never adds to them; None when the submission
-    is not an accepted one (refused uploads keep their reading's findings).
-    """
-    now = now or utcnow()
-    submission = session.exec(
-        select(EvidenceSubmission).where(EvidenceSubmission.id == submission_id).with_for_update()
-    ).one()
-    if submission.status is not SubmissionStatus.ACEPTADA:
-        return None
-    _replace_automatic_findings(session, submission_id, result.findings)
-    submission.verdict = Verdict(result.verdict)
-    submission.checked_at = now
-    session.add(submission)
-    record_event(
-        session,
-        actor="system",
-        action="evidence.checked",
-        entity_type="certification",
-        entity_id=submission.certification_id,
-        occurred_at=now,
-        data={
-            "submission": submission_id,
-            "verdict": result.verdict,
-            "errors": sum(1 for f in result.findings if f.severity == "error"),
-            "warnings": sum(1 for f in result.findings if f.severity == "warning"),
-        },
-    )
-    return submission

@@ -12,10 +12,11 @@ from core.keys import avisos_keypair
 from core.security import hash_password, verify_password
 from core.tokens import new_password
 from rules.signing import sign_document
-from rules.testsets import generate_test_set, new_seed
-from schema import Certification, CertificationState, Organization, OrganizationKind, TestSet
+from rules.testsets.generate import generate_test_set, new_seed
+from schema import Certification, CertificationState, Organization, TestSet
 from workflow.folios import issue_folio
 from workflow.throttle import Attempt
+from workflow.vendors import authenticate_vendor, normalize_rfc
 
 S = CertificationState
 # Rounds whose sandbox still answers: the vendor may query again while its round is reviewed.
@@ -31,9 +32,13 @@ class IssuedTestSet:
 
 
 def create_test_set(
-    session: Session, certification: Certification, vendor: Organization, ronda: int, now: datetime
+    session: Session, certification: Certification, vendor: Organization, round: int, now: datetime
 ) -> IssuedTestSet:
-    """Generate and store the test set of `ronda` (a fresh seed and folio every time)."""
+    """Generate and store the test set of ``round`` (a fresh seed every time).
+
+    The document carries the certification's folio, the one the vendor types everywhere; the
+    test set's own folio identifies the row in the back office only.
+    """
     assert certification.id is not None
     private_key, _ = avisos_keypair()
     seed = new_seed()
@@ -41,15 +46,15 @@ def create_test_set(
     generated = generate_test_set(
         seed=seed,
         vendor_rfc=vendor.rfc,
-        folio=folio,
-        ronda=ronda,
+        folio=certification.folio,
+        round=round,
         emitido=now,
         private_key=private_key,
     )
     password = new_password()
     row = TestSet(
         certification_id=certification.id,
-        round=ronda,
+        round=round,
         folio=folio,
         seed=seed,
         emitted_at=now,
@@ -67,19 +72,16 @@ def create_test_set(
 
 def sandbox_attempt(rfc: str, nrp: str, address: str) -> Attempt:
     """A sandbox sign-in, for throttling: both names as authenticate_sandbox reads them."""
-    return Attempt(f"sandbox:{rfc.strip().upper()}:{nrp.strip().upper()}", address)
+    return Attempt(f"sandbox:{normalize_rfc(rfc)}:{nrp.strip().upper()}", address)
 
 
 def authenticate_sandbox(
     session: Session, *, rfc: str, password: str, nrp: str, patron_password: str
 ) -> TestSet | None:
     """Both credential pairs at once (DOMAIN §2.4); None unless both are right."""
-    vendor = session.exec(
-        select(Organization).where(
-            Organization.kind == OrganizationKind.DESARROLLADOR,
-            Organization.rfc == rfc.strip().upper(),
-        )
-    ).first()
+    vendor = authenticate_vendor(session, rfc, password)
+    if vendor is None:
+        return None
     candidates = session.exec(
         select(TestSet)
         .join(Certification, col(Certification.id) == TestSet.certification_id)
@@ -89,15 +91,10 @@ def authenticate_sandbox(
             Certification.round == TestSet.round,
         )
     ).all()
-    vendor_ok = (
-        vendor is not None
-        and vendor.sia_password_hash is not None
-        and verify_password(password, vendor.sia_password_hash)
-    )
     for test_set in candidates:
         if verify_password(patron_password, test_set.sandbox_password_hash):
             certification = session.get(Certification, test_set.certification_id)
-            if vendor_ok and vendor is not None and certification is not None:
+            if certification is not None:
                 return test_set if certification.vendor_id == vendor.id else None
     return None
 

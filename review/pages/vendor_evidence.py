@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from evidence.limits import WORKBOOK_MAX_BYTES
+from review.api.models.evidence import EvidenciaRecibida
 from review.deps import DbSession, client_address
 from review.intake import store_upload, submission_status
 from review.templating import templates
 from review.uploads import UploadedFile, read_upload
 from schema import Certification, EvidenceSubmission, SubmissionStatus
-from workflow.evidence import authenticate_vendor, vendor_attempt
 from workflow.throttle import Throttled, throttled
+from workflow.vendors import authenticate_vendor, vendor_attempt
 
 router = APIRouter(include_in_schema=False)
 VENDOR_SESSION_KEY = "vendor_id"
@@ -28,6 +27,13 @@ def _form(request: Request, error: str | None, values: dict[str, str], code: int
     )
 
 
+@router.get("/portal")
+def portal() -> RedirectResponse:
+    """The portal's entry (the links in emails and on the home page); until the companies'
+    portal exists it is the evidence upload."""
+    return RedirectResponse("/portal/evidencias", status_code=status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/portal/evidencias", response_class=HTMLResponse)
 def upload_form(request: Request) -> HTMLResponse:
     return _form(request, None, {}, status.HTTP_200_OK)
@@ -35,7 +41,7 @@ def upload_form(request: Request) -> HTMLResponse:
 
 def _receive(
     session: Session, uploaded: UploadedFile, address: str
-) -> tuple[int | None, dict[str, Any] | None, str | None, int]:
+) -> tuple[int | None, EvidenciaRecibida | None, str | None, int]:
     fields = uploaded.fields
     rfc, password = fields.get("rfc", ""), fields.get("password", "")
     try:
@@ -68,7 +74,7 @@ async def upload(request: Request, session: DbSession) -> Response:
     if body is None:
         return _form(request, error, values, code)
     request.session[VENDOR_SESSION_KEY] = vendor_id
-    return RedirectResponse(f"/portal/evidencias/{body['id']}", status_code=code)
+    return RedirectResponse(f"/portal/evidencias/{body.id}", status_code=code)
 
 
 @router.get("/portal/evidencias/{submission_id}", response_class=HTMLResponse)

@@ -37,14 +37,11 @@ class FakeClock:
 
 @pytest.fixture(autouse=True)
 def kicks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Relay kicks queue_email asks for, recorded instead of sent: a real send would bind the
+    """Relay kicks sent after each commit, recorded instead of sent: a real send would bind the
     shared Celery app's producer pool to this test's broker for the rest of the session.
     test_task.py overrides this fixture to let them through to a real worker."""
     asked: list[str] = []
-    monkeypatch.setattr(
-        "mailer.outbox.enqueue_after_commit",
-        lambda session, signature: asked.append(signature.task),
-    )
+    monkeypatch.setattr("core.enqueue._sender", lambda task, args: asked.append(task))
     return asked
 
 

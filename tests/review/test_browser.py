@@ -12,7 +12,7 @@ import uvicorn
 from review.app import create_app
 from tests.mailer.smtp import free_port
 from tests.vendor import FIXTURES, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
-from workers.tasks.evidence import read_submission
+from workers.tasks.evidence import examine
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -89,7 +89,7 @@ def test_vendor_uploads_evidence_and_follows_its_status(page, folio, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_url("**/portal/evidencias/*")
     assert "En lectura" in page.inner_text("#estado")
-    read_submission(int(page.url.rsplit("/", 1)[1]))  # what the worker does
+    examine(int(page.url.rsplit("/", 1)[1]))  # what the worker does
     page.reload()
     assert "Aceptada para revisión" in page.inner_text("#estado")
     page.screenshot(path=str(tmp_path / "evidencia.png"), full_page=True)

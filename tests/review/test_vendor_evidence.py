@@ -2,7 +2,7 @@ from fastapi.testclient import TestClient
 
 from review.app import create_app
 from tests.vendor import GOOD, PASSWORD, RFC
-from workers.tasks.evidence import read_submission
+from workers.tasks.evidence import examine
 from workflow.throttle import ACCOUNT_LIMIT
 
 
@@ -24,7 +24,7 @@ def test_form_upload_then_status_page(folio):
     status_url = response.headers["location"]
     pending = client.get(status_url)
     assert "En lectura" in pending.text and "Evidencias Ñandú.xlsx" in pending.text
-    read_submission(int(status_url.rsplit("/", 1)[1]))
+    examine(int(status_url.rsplit("/", 1)[1]))
     done = client.get(status_url)
     assert "Aceptada para revisión" in done.text and "En análisis" in done.text
     # Another browser (no vendor session) cannot see it.
@@ -45,7 +45,7 @@ def test_refusals_are_shown_on_the_form_in_spanish(folio):
 def test_unreadable_file_shows_the_reasons(folio):
     client = TestClient(create_app())
     status_url = _post(client, folio, data=b"%PDF-1.4 no es un libro").headers["location"]
-    read_submission(int(status_url.rsplit("/", 1)[1]))
+    examine(int(status_url.rsplit("/", 1)[1]))
     page = client.get(status_url)
     assert "Rechazada" in page.text and "WB-FORMAT" in page.text and "PDF" in page.text
 

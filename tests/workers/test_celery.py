@@ -1,15 +1,14 @@
 """A real worker (celery.contrib.testing) on the real Redis broker and result backend."""
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session
 
 from core.config import Settings
+from core.enqueue import enqueue_after_commit
 from tests.conftest import real_worker
 from workers.app import app, celery_config
-from workers.enqueue import enqueue_after_commit
 from workers.tasks.system import ping
 
 
@@ -37,16 +36,27 @@ def test_task_round_trip_through_redis(redis_worker):
     assert answer["pong"] is True
 
 
-def test_tasks_are_queued_only_after_commit(redis_worker, engine):
-    committed, rolled_back = str(uuid.uuid4()), str(uuid.uuid4())
+def test_tasks_are_queued_by_name_only_after_commit(redis_worker, engine, monkeypatch):
+    sent = []
+
+    def send(task, args):  # the sender workers.app installs, keeping the result to wait on
+        sent.append(app.send_task(task, args=args))
+
+    monkeypatch.setattr("core.enqueue._sender", send)
     with Session(engine) as session:
-        enqueue_after_commit(session, ping.s().set(task_id=rolled_back))
+        enqueue_after_commit(session, "sia.system.ping")
         session.rollback()
+    assert sent == []  # a rolled-back change sends nothing
     with Session(engine) as session:
-        enqueue_after_commit(session, ping.s().set(task_id=committed))
-        assert app.AsyncResult(committed).state == "PENDING"  # not sent before the commit
+        enqueue_after_commit(session, "sia.system.ping")
+        enqueue_after_commit(session, "sia.system.ping")  # the same call, sent once
+        assert sent == []  # not before the commit
         session.commit()
-    assert app.AsyncResult(committed).get(timeout=20)["pong"] is True
-    # The worker has drained what was sent; the rolled-back one never was.
-    assert ping.delay().get(timeout=20)["pong"] is True
-    assert app.AsyncResult(rolled_back).state == "PENDING"
+    [result] = sent
+    assert result.get(timeout=20)["pong"] is True
+
+
+def test_importing_the_celery_app_installs_the_sender():
+    from core import enqueue
+
+    assert enqueue._sender is not None

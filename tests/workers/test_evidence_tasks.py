@@ -1,4 +1,5 @@
-"""Reading then checking an uploaded workbook against the round stored in the database."""
+"""Examining an uploaded workbook (read, then checked against the round stored in the database)
+in one task."""
 
 import dataclasses
 from decimal import Decimal
@@ -7,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from review.app import create_app
-from rules.testsets import GeneratedTestSet, SandboxPatron
+from rules.testsets.generate import GeneratedTestSet, SandboxPatron
 from schema import (
     AuditEvent,
     Certification,
@@ -19,7 +20,7 @@ from schema import (
 from tests.evidence.checks.builder import evidence_spec
 from tests.evidence.fixtures.build import build_xlsx
 from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
-from workers.tasks.evidence import check_submission, read_submission
+from workers.tasks.evidence import examine
 
 
 def _round(engine, folio: str) -> GeneratedTestSet:
@@ -34,16 +35,14 @@ def _round(engine, folio: str) -> GeneratedTestSet:
     )
 
 
-def _upload_and_read(folio: str, workbook: bytes) -> int:
+def _upload(folio: str, workbook: bytes) -> int:
     response = TestClient(create_app()).post(
         f"/api/v1/certificaciones/{folio}/evidencias",
         files={"archivo": ("evidencias.xlsx", workbook, "application/octet-stream")},
         auth=(RFC, PASSWORD),
     )
     assert response.status_code == 202, response.text
-    submission_id = int(response.json()["id"])
-    assert read_submission(submission_id) == {"status": "aceptada"}
-    return submission_id
+    return int(response.json()["id"])
 
 
 def _findings(engine, submission_id: int) -> list[str]:
@@ -56,8 +55,8 @@ def _findings(engine, submission_id: int) -> list[str]:
 
 def test_a_correct_workbook_is_sin_inconsistencias(engine, folio):
     workbook = build_xlsx(evidence_spec(_round(engine, folio)))
-    submission_id = _upload_and_read(folio, workbook)
-    assert check_submission(submission_id) == {"verdict": "sin_inconsistencias"}
+    submission_id = _upload(folio, workbook)
+    assert examine(submission_id) == {"status": "aceptada", "verdict": "sin_inconsistencias"}
     with Session(engine) as session:
         submission = session.get(EvidenceSubmission, submission_id)
         assert submission is not None and submission.verdict is Verdict.SIN_INCONSISTENCIAS
@@ -66,7 +65,7 @@ def test_a_correct_workbook_is_sin_inconsistencias(engine, folio):
     assert [code for code in _findings(engine, submission_id)] == []
 
 
-def test_a_wrong_total_is_found_and_rechecking_replaces_findings(engine, folio):
+def test_a_wrong_total_is_found_and_a_second_delivery_changes_nothing(engine, folio):
     gen = _round(engine, folio)
     case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
     wrong = {
@@ -77,12 +76,12 @@ def test_a_wrong_total_is_found_and_rechecking_replaces_findings(engine, folio):
         },
     }
     workbook = build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
-    submission_id = _upload_and_read(folio, workbook)
-    assert check_submission(submission_id) == {"verdict": "con_inconsistencias"}
+    submission_id = _upload(folio, workbook)
+    assert examine(submission_id) == {"status": "aceptada", "verdict": "con_inconsistencias"}
     first = _findings(engine, submission_id)
     assert "T2-TOTAL-MISMATCH" in first
-    assert check_submission(submission_id) == {"verdict": "con_inconsistencias"}
-    assert _findings(engine, submission_id) == first  # replaced, never duplicated
+    assert examine(submission_id) is None  # a duplicated task finds it done
+    assert _findings(engine, submission_id) == first
     with Session(engine) as session:
         finding = session.exec(select(Finding).where(Finding.code == "T2-TOTAL-MISMATCH")).one()
     assert finding.case == case and finding.expected == gen.answers[case]["total"]
@@ -93,10 +92,10 @@ def test_reviewers_see_verdict_findings_and_explanations(engine, folio, reviewer
     case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
     total = Decimal(gen.answers[case]["total"]) + Decimal("1.00")
     wrong = {**gen.answers, case: {**gen.answers[case], "total": str(total)}}
-    submission_id = _upload_and_read(
+    submission_id = _upload(
         folio, build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
     )
-    check_submission(submission_id)
+    examine(submission_id)
     client = TestClient(create_app())
     url = f"/api/v1/revision/evidencias/{submission_id}"
     assert client.get(url).status_code == 401  # staff only

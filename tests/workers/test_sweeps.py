@@ -9,8 +9,8 @@ from schema.base import utcnow
 from tests.vendor import GOOD
 from workers.app import app
 from workers.schedule import BEAT_SCHEDULE
-from workers.tasks.certifications import sweep_pending_dispatch
-from workers.tasks.evidence import sweep_unread
+from workers.tasks.certifications import sweep_dispatch
+from workers.tasks.evidence import sweep
 from workflow.certifications import request_certification
 
 
@@ -24,7 +24,7 @@ def test_every_scheduled_task_exists():
         assert entry["task"] in app.tasks, name
 
 
-def test_a_request_left_without_its_dispatch_is_swept(settings, engine):
+def test_a_request_left_without_its_dispatch_is_swept(settings, engine, sent_tasks):
     with Session(engine, expire_on_commit=False) as session:
         fresh = request_certification(
             session, rfc="CAC840428RH1", email="a@b.example", razon_social=None, actor="t"
@@ -35,11 +35,13 @@ def test_a_request_left_without_its_dispatch_is_swept(settings, engine):
         old.state_changed_at = utcnow() - timedelta(minutes=10)
         session.add(old)
         session.commit()
-    assert sweep_pending_dispatch() == [old.id]
+    sent_tasks.clear()
+    assert sweep_dispatch() == [old.id]
     assert fresh.id != old.id
+    assert sent_tasks == [("sia.certifications.dispatch_test_set", (old.id,))]
 
 
-def test_uploads_left_unread_or_unchecked_are_swept(engine, folio):
+def test_uploads_left_unexamined_are_swept(engine, folio, sent_tasks):
     with Session(engine) as session:
         cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
         test_set = session.exec(select(TestSet)).one()
@@ -59,9 +61,9 @@ def test_uploads_left_unread_or_unchecked_are_swept(engine, folio):
             )
             for n, (status, when) in enumerate(
                 [
-                    (SubmissionStatus.RECIBIDA, long_ago),  # unread: swept
+                    (SubmissionStatus.RECIBIDA, long_ago),  # never examined: swept
                     (SubmissionStatus.RECIBIDA, utcnow()),  # its own task may still come
-                    (SubmissionStatus.ACEPTADA, long_ago),  # read, never checked: swept
+                    (SubmissionStatus.ACEPTADA, long_ago),  # done
                     (SubmissionStatus.ILEGIBLE, long_ago),  # done
                 ]
             )
@@ -69,4 +71,6 @@ def test_uploads_left_unread_or_unchecked_are_swept(engine, folio):
         session.add_all(rows)
         session.commit()
         ids = [r.id for r in rows]
-    assert set(sweep_unread()) == {ids[0], ids[2]}
+    sent_tasks.clear()
+    assert sweep() == [ids[0]]
+    assert sent_tasks == [("sia.evidence.examine_submission", (ids[0],))]

@@ -34,18 +34,3 @@ def test_cli_reads_the_table(settings, engine):
         session.add(NonWorkingDay(day=date(2026, 4, 2), description="Jueves Santo", source="DOF"))
         session.commit()
     assert CliRunner().invoke(sia, ["calendar", "add", "2026-03-25", "10"]).output == "2026-04-09\n"
-
-
-def test_cli_without_migrated_database_says_so(tmp_path, monkeypatch):
-    from core import config, db
-
-    monkeypatch.setenv("SIA_VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("SIA_DATABASE_URL", raising=False)
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    try:
-        result = CliRunner().invoke(sia, ["calendar", "add", "2026-03-25", "10"])
-    finally:
-        config.get_settings.cache_clear()
-        db.get_engine.cache_clear()
-    assert result.exit_code == 1 and "sia migrate" in result.output

@@ -16,8 +16,9 @@ from schema import (
     SubmissionStatus,
     TestSet,
 )
-from workflow.certifications import RequestRefused, request_certification
+from workflow.certifications import request_certification
 from workflow.dispatch import dispatch_test_set
+from workflow.refusals import RequestRefused
 
 SENT = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # Fri 9 Jan 2026, 11:00 in Mexico City
 
@@ -45,7 +46,7 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
         assert cert.state is CertificationState.SOLICITADA
         done = dispatch_test_set(session, _id(cert.id), now=SENT)
         session.commit()
-        assert done is not None and done.ronda == 1
+        assert done is not None and done.round == 1
         # DOMAIN §4: sent Fri 2026-01-09 → 45th business day 2026-03-17, end of day local.
         assert done.deadline.date() == date(2026, 3, 17)
         reloaded = session.exec(select(Certification)).one()
@@ -66,6 +67,8 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
         ).read_bytes()
     )
     assert sent_set == test_set.document and "respuestas" not in json.dumps(sent_set)
+    # One folio for the vendor: the email's is the file's, and the test set's own stays inside.
+    assert sent_set["folio"] == email.context["folio"] == cert.folio != test_set.folio
     sandbox = email.context["sandbox"]
     assert sandbox["rfc"] == "CAC840428RH1" and sandbox["password"] and sandbox["patron_password"]
     assert sandbox["nrp"] == test_set.patron_nrp
@@ -117,7 +120,7 @@ def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings
         session.commit()
         done = dispatch_test_set(session, _id(cert.id), now=datetime(2026, 3, 25, 17, tzinfo=UTC))
         session.commit()
-        assert done is not None and done.ronda == 2
+        assert done is not None and done.round == 2
         assert done.deadline.date() == date(2026, 4, 8)  # DOMAIN §4: 10th business day
         session.refresh(cert)
         assert cert.round == 2 and cert.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS

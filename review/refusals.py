@@ -1,0 +1,24 @@
+"""The HTTP status of each reason the domain gives for refusing (``workflow.refusals``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fastapi import status
+
+from workflow.refusals import Refused, RequestReason, UploadReason
+
+HTTP_STATUS: dict[StrEnum, int] = {
+    UploadReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
+    UploadReason.UNDER_REVIEW: status.HTTP_409_CONFLICT,
+    UploadReason.NOT_RECEIVING: status.HTTP_409_CONFLICT,
+    UploadReason.DEADLINE_PASSED: status.HTTP_409_CONFLICT,
+    UploadReason.STILL_EXAMINING: status.HTTP_409_CONFLICT,
+    RequestReason.INVALID_RFC: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RequestReason.INVALID_EMAIL: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RequestReason.ALREADY_OPEN: status.HTTP_409_CONFLICT,
+}
+
+
+def http_status(refused: Refused) -> int:
+    return HTTP_STATUS[refused.reason]

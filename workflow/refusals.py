@@ -1,0 +1,46 @@
+"""Why the domain will not do what it was asked: a reason for the caller, a message for people.
+
+Workflow functions raise a ``Refused`` subclass; they know nothing of HTTP. The web layer maps
+each reason to a status code (``review/refusals.py``) and shows the Spanish message as it is;
+the command line prints it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Refused(Exception):
+    """A request the domain refuses; ``str(exc)`` is the Spanish message for the user."""
+
+    def __init__(self, reason: StrEnum, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UploadReason(StrEnum):
+    NO_SUCH_CERTIFICATION = "no_such_certification"
+    UNDER_REVIEW = "under_review"
+    NOT_RECEIVING = "not_receiving"
+    DEADLINE_PASSED = "deadline_passed"
+    STILL_EXAMINING = "still_examining"
+
+
+class UploadRefused(Refused):
+    """An evidence upload that is not taken (nothing is stored)."""
+
+    def __init__(self, reason: UploadReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class RequestReason(StrEnum):
+    INVALID_RFC = "invalid_rfc"
+    INVALID_EMAIL = "invalid_email"
+    ALREADY_OPEN = "already_open"
+
+
+class RequestRefused(Refused):
+    """A certification request that cannot be opened."""
+
+    def __init__(self, reason: RequestReason, message: str) -> None:
+        super().__init__(reason, message)
