@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import get_settings
 from core.db import get_engine
 from review import errors
-from review.api import evidence, keys, review, sandbox
+from review.api import docs, evidence, keys, review, sandbox
+from review.api.models.health import Salud
 from review.health import probe_broker, probe_database
 from review.pages import dashboard, session, vendor_evidence
 from review.templating import templates
@@ -19,10 +20,15 @@ SESSION_HOURS = 8
 
 
 def create_app() -> FastAPI:
+    # Importing the Celery app installs the sender behind core.enqueue for this process.
+    import workers.app  # noqa: F401
+
     app = FastAPI(
         title="SIA Certificación",
         description="Back office de certificación de desarrolladores del SIA (INFONAVIT).",
         version="0.1.0",
+        docs_url=None,  # served offline by review.api.docs
+        redoc_url=None,
     )
 
     settings = get_settings()
@@ -35,6 +41,7 @@ def create_app() -> FastAPI:
         https_only=settings.base_url.startswith("https://"),
     )
     errors.install(app)
+    docs.install(app)
     app.include_router(keys.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1")
     app.include_router(evidence.router, prefix="/api/v1")
@@ -43,19 +50,29 @@ def create_app() -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(vendor_evidence.router)
 
-    @app.get("/healthz", tags=["operación"])
-    async def healthz() -> JSONResponse:
+    @app.get(
+        "/healthz",
+        tags=["operación"],
+        summary="Alcance de la base de datos y del broker",
+        response_description="La base de datos y el broker responden",
+        response_model=Salud,
+        response_model_exclude_unset=True,  # «error» only for a probe that failed
+        responses={
+            503: {"model": Salud, "description": "La base de datos o el broker no responde"}
+        },
+    )
+    async def healthz(response: Response) -> Salud:
         settings = get_settings()
         database = await run_in_threadpool(probe_database, get_engine())
         broker = await run_in_threadpool(probe_broker, settings)
         ok = database.ok and broker.ok
-        return JSONResponse(
+        response.status_code = 200 if ok else 503
+        return Salud.model_validate(
             {
                 "status": "ok" if ok else "error",
                 "database": database.as_json(),
                 "broker": broker.as_json(),
-            },
-            status_code=200 if ok else 503,
+            }
         )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -6,8 +6,7 @@ import binascii
 from base64 import b64decode
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlmodel import col, select
@@ -15,12 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from evidence.limits import WORKBOOK_MAX_BYTES
+from review.api.models.errors import INVALID, THROTTLED, error_responses
+from review.api.models.evidence import EstadoEvidencia, EvidenciaRecibida
 from review.deps import DbSession, client_address
 from review.intake import store_upload, submission_status
 from review.uploads import read_upload
 from schema import Certification, EvidenceSubmission, Organization
-from workflow.evidence import authenticate_vendor, vendor_attempt
 from workflow.throttle import throttled
+from workflow.vendors import authenticate_vendor, vendor_attempt
 
 router = APIRouter(tags=["evidencias"])
 
@@ -67,28 +68,98 @@ def current_vendor(
 
 Vendor = Annotated[Organization, Depends(current_vendor)]
 
+_LOCATION: dict[str, Any] = {
+    "Location": {
+        "description": "URL del estado de la evidencia (GET /api/v1/evidencias/{id})",
+        "schema": {"type": "string"},
+    }
+}
+# The body is parsed by hand as it streams (review.uploads), so FastAPI cannot infer it.
+_UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [UPLOAD_FIELD],
+                "properties": {
+                    UPLOAD_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "Libro de evidencias .xls o .xlsx, máximo 5 MiB.",
+                    }
+                },
+            }
+        }
+    },
+}
+
 
 @router.post(
     "/certificaciones/{folio}/evidencias",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Sube el libro de evidencias (multipart/form-data, campo «archivo», máx. 5 MiB)",
+    response_model=EvidenciaRecibida,
+    response_model_exclude_unset=True,  # «hallazgos» appears only when the file is unreadable
     responses={
-        200: {"description": "El mismo archivo ya se había recibido en esta ronda"},
-        401: {"description": "RFC o contraseña SIA incorrectos"},
-        409: {"description": "La certificación no recibe evidencias en su estado actual"},
-        413: {"description": "Más de 5 MiB"},
+        202: {
+            "description": "Recibida; la lectura del libro queda en curso",
+            "headers": _LOCATION,
+        },
+        200: {
+            "model": EvidenciaRecibida,
+            "description": "El mismo archivo ya se había recibido en esta ronda",
+            "headers": _LOCATION,
+        },
+        **error_responses(
+            {
+                400: "Falta el archivo en el campo «archivo» o el multipart está mal formado",
+                401: "RFC o contraseña SIA incorrectos",
+                404: "No existe la certificación con ese folio para este RFC",
+                409: "La certificación no recibe evidencias en su estado actual o ya venció "
+                "el plazo",
+                413: "El archivo excede 5 MiB",
+                415: "El cuerpo no es multipart/form-data",
+                429: THROTTLED,
+            }
+        ),
     },
+    openapi_extra={"requestBody": _UPLOAD_BODY},
 )
 async def post_evidence(
-    request: Request, session: DbSession, vendor: Vendor, folio: str
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: DbSession,
+    vendor: Vendor,
+    folio: Annotated[str, Path(description="Folio de la solicitud de certificación")],
+) -> EvidenciaRecibida:
     uploaded = await read_upload(request, field=UPLOAD_FIELD, limit=WORKBOOK_MAX_BYTES)
     body, code = await run_in_threadpool(store_upload, session, vendor, folio, uploaded)
-    return JSONResponse(body, status_code=code, headers={"Location": body["url"]})
+    response.status_code = code
+    response.headers["Location"] = body.url
+    return body
 
 
-@router.get("/evidencias/{submission_id}", summary="Estado de una evidencia subida")
-def get_evidence(session: DbSession, vendor: Vendor, submission_id: int) -> dict[str, Any]:
+@router.get(
+    "/evidencias/{submission_id}",
+    summary="Estado de una evidencia subida",
+    response_description="Estado de la evidencia",
+    response_model=EstadoEvidencia,
+    response_model_exclude_unset=True,  # «hallazgos» appears only when the file is unreadable
+    responses=error_responses(
+        {
+            401: "RFC o contraseña SIA incorrectos",
+            404: "No existe esa evidencia (o es de otro desarrollador)",
+            422: INVALID,
+            429: THROTTLED,
+        }
+    ),
+)
+def get_evidence(
+    session: DbSession,
+    vendor: Vendor,
+    submission_id: Annotated[int, Path(description="Identificador de la evidencia")],
+) -> EstadoEvidencia:
     submission = session.exec(
         select(EvidenceSubmission)
         .join(Certification, col(Certification.id) == EvidenceSubmission.certification_id)

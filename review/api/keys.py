@@ -14,7 +14,17 @@ router = APIRouter(tags=["avisos"])
 @router.get(
     "/llave-publica",
     response_class=Response,
-    responses={200: {"content": {"application/x-pem-file": {}}}},
+    responses={
+        200: {
+            "description": "La llave en PEM (SubjectPublicKeyInfo), no JSON",
+            "content": {
+                "application/x-pem-file": {
+                    "schema": {"type": "string"},
+                    "example": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
+                }
+            },
+        }
+    },
     summary="Llave pública Ed25519 con la que se firman las respuestas de avisos",
 )
 def llave_publica() -> Response:

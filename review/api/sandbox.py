@@ -7,13 +7,15 @@ fictitious patrón of its test set (NRP + the password sent with the test set).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
 
 from core.tokens import TokenError, issue_token, read_token
+from review.api.models.errors import INVALID, THROTTLED, error_responses
+from review.api.models.sandbox import RespuestaAvisos, Sesion, SolicitudSesion
 from review.deps import DbSession, client_address
 from schema import TestSet
 from workflow.testsets import authenticate_sandbox, avisos_response, sandbox_attempt
@@ -26,27 +28,6 @@ TOKEN_SECONDS = 15 * 60
 _bearer = HTTPBearer(auto_error=False, description="Token obtenido en POST /api/v1/sesiones")
 
 
-class CredencialDesarrollador(BaseModel):
-    rfc: str = Field(min_length=12, max_length=13, examples=["CAC840428RH1"])
-    password: str = Field(min_length=1, max_length=200)
-
-
-class CredencialPatron(BaseModel):
-    nrp: str = Field(min_length=11, max_length=11, examples=["Y5412345107"])
-    password: str = Field(min_length=1, max_length=200)
-
-
-class SolicitudSesion(BaseModel):
-    desarrollador: CredencialDesarrollador
-    patron: CredencialPatron
-
-
-class Sesion(BaseModel):
-    token: str
-    tipo: str = "Bearer"
-    expiraEn: int = Field(description="Segundos de vigencia del token")
-
-
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
@@ -57,7 +38,14 @@ def _unauthorized(message: str) -> HTTPException:
     "/sesiones",
     response_model=Sesion,
     summary="Abre una sesión con las credenciales del desarrollador y del patrón",
-    responses={401: {"description": "Credenciales incorrectas"}},
+    response_description="Token de la sesión",
+    responses=error_responses(
+        {
+            401: "Credenciales incorrectas del desarrollador o del patrón",
+            422: INVALID,
+            429: THROTTLED,
+        }
+    ),
 )
 def open_session(request: Request, body: SolicitudSesion, session: DbSession) -> Sesion:
     test_set = throttled(
@@ -96,16 +84,27 @@ def _test_set(
 @router.get(
     "/avisos",
     summary="Avisos del patrón (respuesta firmada con Ed25519)",
-    responses={401: {"description": "Token ausente, inválido o expirado"}},
+    response_description="Respuesta firmada; verifique «firma» con la llave pública",
+    # Documentation only: the route returns the stored signed document as it is. Passed through
+    # the model, a key the model does not know would be dropped (or a value coerced) and the
+    # «firma» would no longer match what the vendor receives.
+    response_model=RespuestaAvisos,
+    responses=error_responses(
+        {
+            400: "«hasta» es anterior a «desde»",
+            401: "Token ausente, inválido o expirado",
+            422: "Una fecha no tiene el formato AAAA-MM-DD",
+        }
+    ),
 )
 def get_avisos(
     session: DbSession,
     test_set: Annotated[TestSet, Depends(_test_set)],
     desde: Annotated[date | None, Query(description="Fecha inicial AAAA-MM-DD")] = None,
     hasta: Annotated[date | None, Query(description="Fecha final AAAA-MM-DD")] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     if desde and hasta and hasta < desde:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="«hasta» es anterior a «desde».")
     response = avisos_response(session, test_set, desde, hasta)
     session.commit()  # a narrowed response used a new folio
-    return response
+    return JSONResponse(response)

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from core.storage import blob_path
-from evidence.images import ImageRejected
+from evidence.formats.images import ImageRejected
 from review.app import create_app
 from schema import (
     AuditEvent,
@@ -17,7 +17,7 @@ from schema import (
     OutboxEmail,
 )
 from tests.vendor import GOOD, PASSWORD, RFC
-from workers.tasks.evidence import read_submission
+from workers.tasks.evidence import examine
 from workflow.evidence import submission_blob
 from workflow.throttle import ACCOUNT_LIMIT
 
@@ -56,8 +56,8 @@ def test_readable_workbook_is_accepted_and_starts_the_review(engine, folio):
         assert stored.read_bytes() == GOOD and not stored.stat().st_mode & 0o222  # immutable
         assert submission.original_name == "Evidencias Ñandú.xlsx"
 
-    assert read_submission(body["id"]) == {"status": "aceptada"}
-    assert read_submission(body["id"]) is None  # a duplicate delivery changes nothing
+    assert examine(body["id"])["status"] == "aceptada"
+    assert examine(body["id"]) is None  # a duplicate delivery changes nothing
     cert = _state(engine, folio)
     assert cert.state is CertificationState.EN_ANALISIS and cert.review_due_at is not None
     status = client.get(body["url"], auth=AUTH).json()
@@ -81,7 +81,7 @@ def test_unreadable_upload_is_refused_and_the_clock_keeps_running(engine, folio)
     client = TestClient(create_app())
     pdf = b"%PDF-1.7\n" + b"0" * 2000
     body = _upload(client, folio, pdf, name="evidencias.xls").json()
-    assert read_submission(body["id"]) == {"status": "ilegible"}
+    assert examine(body["id"]) == {"status": "ilegible", "verdict": "ilegible"}
     assert _state(engine, folio).state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
     status = client.get(body["url"], auth=AUTH).json()
     assert status["estado"] == "ilegible"
@@ -93,7 +93,7 @@ def test_unreadable_upload_is_refused_and_the_clock_keeps_running(engine, folio)
     # The vendor may upload again (a corrected file) while the term runs.
     retry = _upload(client, folio, GOOD)
     assert retry.status_code == 202
-    assert read_submission(retry.json()["id"]) == {"status": "aceptada"}
+    assert examine(retry.json()["id"])["status"] == "aceptada"
 
 
 def test_same_bytes_twice_are_one_submission(engine, folio):
@@ -147,7 +147,7 @@ def test_upload_after_the_deadline_is_refused(engine, folio):
 def test_findings_are_replaced_not_duplicated(engine, folio):
     client = TestClient(create_app())
     body = _upload(client, folio, b"%PDF-1.7\n" + b"1" * 500).json()
-    read_submission(body["id"])
+    examine(body["id"])
     with Session(engine) as session:
         count = len(session.exec(select(Finding)).all())
     assert count == 1
@@ -160,7 +160,7 @@ def test_a_screenshot_that_cannot_be_scaled_is_kept_without_thumbnail(engine, fo
     monkeypatch.setattr("workflow.evidence.thumbnail", refuse)
     client = TestClient(create_app())
     body = _upload(client, folio, GOOD).json()
-    assert read_submission(body["id"]) == {"status": "aceptada"}
+    assert examine(body["id"])["status"] == "aceptada"
     with Session(engine) as session:
         submission = session.get(EvidenceSubmission, body["id"])
         assert submission is not None and submission.reading is not None
@@ -178,3 +178,34 @@ def test_guessing_the_sia_password_is_throttled(engine, folio):
     assert "Demasiados intentos fallidos" in blocked.json()["detail"]
     with Session(engine) as session:
         assert session.exec(select(EvidenceSubmission)).all() == []
+
+
+def test_status_bodies_are_exactly_what_intake_describes(engine, folio):
+    """The response models document the bodies; they add, drop or respell nothing."""
+    from review.intake import submission_status
+
+    def described(submission_id: int) -> dict[str, object]:
+        with Session(engine) as session:
+            submission = session.get(EvidenceSubmission, submission_id)
+            assert submission is not None
+            return submission_status(session, submission).model_dump(
+                mode="json", exclude_unset=True
+            )
+
+    client = TestClient(create_app())
+    first = _upload(client, folio, b"%PDF-1.7\n" + b"2" * 500)
+    body = first.json()
+    assert first.status_code == 202 and first.headers["location"] == body["url"]
+    assert body == {**described(body["id"]), "duplicada": False}
+    assert "hallazgos" not in body  # not read yet
+    assert client.get(body["url"], auth=AUTH).json() == described(body["id"])
+
+    examine(body["id"])
+    unreadable = client.get(body["url"], auth=AUTH).json()
+    assert unreadable == described(body["id"]) and unreadable["hallazgos"]
+    again = _upload(client, folio, b"%PDF-1.7\n" + b"2" * 500)
+    assert again.status_code == 200 and again.headers["location"] == body["url"]
+    assert again.json() == {**described(body["id"]), "duplicada": True}
+    assert client.get("/api/v1/evidencias/999999", auth=AUTH).json() == {
+        "detail": "No existe esa evidencia."
+    }

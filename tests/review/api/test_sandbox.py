@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -6,9 +7,10 @@ from sqlmodel import Session
 
 from core.security import hash_password
 from review.api import sandbox
+from review.api.models.sandbox import RespuestaAvisos
 from review.app import create_app
 from rules.signing import load_public_key_pem, verify_document
-from schema import Certification, CertificationState, Organization, OrganizationKind
+from schema import Certification, CertificationState, Organization, OrganizationKind, TestSet
 from workflow.state_machine import open_certification
 from workflow.testsets import create_test_set
 from workflow.throttle import ACCOUNT_LIMIT
@@ -69,6 +71,22 @@ def test_token_then_signed_avisos_that_verify_with_the_published_key(issued):
     assert verify_document(document, key)
     assert document == issued.test_set.avisos_responses[0]
     assert document["registroPatronal"] == issued.test_set.patron_nrp
+
+
+def test_avisos_are_the_stored_signed_bytes_and_match_their_documented_model(issued, engine):
+    client = TestClient(create_app())
+    token = _login(client, issued).json()["token"]
+    response = client.get("/api/v1/avisos", headers={"Authorization": f"Bearer {token}"})
+    with Session(engine) as session:  # as the database gives it back (jsonb orders keys)
+        test_set = session.get(TestSet, issued.test_set.id)
+        assert test_set is not None
+        stored = test_set.avisos_responses[0]
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
+    # The model documents every key and value of the document, and nothing else.
+    assert RespuestaAvisos.model_validate(stored).model_dump(mode="json") == stored
 
 
 def test_a_narrower_window_is_a_new_signed_response(issued):

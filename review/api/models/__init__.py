@@ -1,0 +1,1 @@
+"""Request and response models of the JSON API, one module per resource; /docs shows them."""
