@@ -18,8 +18,9 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
 
+# `make run PORT=8080` serves on another port (and the links in emails follow); default 8000.
 run: $(STAMP)
-	$(BIN)/sia run
+	$(BIN)/sia run$(if $(PORT), --port $(PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,7 +39,7 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
 bench: $(STAMP)
-	for module in retention testsets evidence_read evidence_check mail_relay upload_verdict; do \
+	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict; do \
 		$(BIN)/python -m bench.$$module || exit 1; done
 
 clean:

@@ -20,7 +20,7 @@ from typing import Any
 from bench.evidence_read import SCREENSHOTS, _screenshot
 from evidence.checks import CheckResult
 from rules.signing import sign_document
-from rules.testsets import GeneratedTestSet
+from rules.testsets.generate import GeneratedTestSet
 from tests.evidence.checks.builder import (
     PRIVATE_KEY,
     avisos_zip,

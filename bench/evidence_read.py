@@ -153,10 +153,10 @@ def _reader(name: str) -> Callable[[bytes], str]:
 
         return evidence
     if name == "guarded":
-        from evidence.guard import read_workbook_guarded
+        from evidence.guard import examine_guarded
 
         def guarded(data: bytes) -> str:
-            assert not read_workbook_guarded(data, filename="evidencias.xlsx").ilegible
+            assert not examine_guarded(data, filename="evidencias.xlsx").reading.ilegible
             return "same reading in a child process, spawn included"
 
         return guarded

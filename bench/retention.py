@@ -17,7 +17,8 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from rules.retention import calculate, calculate_json, parse_case
+from rules.retention.calculator import calculate
+from rules.retention.contract import calculate_json, parse_case
 
 TARGET = 10_000
 _FIRST_DAY = date(2024, 1, 1)

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from rules.testset_features import FEATURES, features_covered
-from rules.testsets import GeneratedTestSet, generate_test_set, write_test_set
+from rules.testsets.features import FEATURES, features_covered
+from rules.testsets.generate import GeneratedTestSet, generate_test_set, write_test_set
 
 TARGET = 50
 EMITIDO = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Mexico_City"))
@@ -40,7 +40,7 @@ def main() -> None:
             seed=f"bench-{i}",
             vendor_rfc="CAC840428RH1",
             folio=f"{i:010d}",
-            ronda=1,
+            round=1,
             emitido=EMITIDO,
             private_key=key,
         )

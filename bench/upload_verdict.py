@@ -3,7 +3,7 @@
 Starts `sia web` and `sia worker --concurrency 1` against a throwaway PostgreSQL database and
 Redis database 12, prepares 20 certifications waiting for evidence, uploads a correct workbook
 for each (one after another) and polls the reviewer API until the verdict shows.
-Target: p50 ≤ 3 s.
+Targets: p50 ≤ 3 s; one guarded child process per upload (the worker logs one line per child).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
     from core.db import get_engine
     from core.security import hash_password
     from rules.identities import fake_persona
-    from rules.testsets import GeneratedTestSet, SandboxPatron
+    from rules.testsets.generate import GeneratedTestSet, SandboxPatron
     from schema import Organization, OrganizationKind, StaffRole, StaffUser
     from schema.base import utcnow
     from schema.migrate import upgrade
@@ -120,16 +120,22 @@ def main() -> None:
         prepared = _prepare(env)
         child_env = {**os.environ, **env}
         sia = [sys.executable, "-m", "cli.main"]
-        for args in (
-            ["web", "--port", str(port)],
-            ["worker", "--concurrency", "1", "--loglevel", "WARNING"],
-        ):
+        worker_log = work / "worker.log"
+        processes.append(
+            subprocess.Popen(
+                [*sia, "web", "--port", str(port)],
+                env=child_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        with worker_log.open("wb") as log:
             processes.append(
                 subprocess.Popen(
-                    [*sia, *args],
+                    [*sia, "worker", "--concurrency", "1", "--loglevel", "INFO"],
                     env=child_env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             )
         base = f"http://127.0.0.1:{port}"
@@ -171,6 +177,13 @@ def main() -> None:
         )
         print(f"upload → verdict: p50 {p50:.2f} s, p90 {p90:.2f} s, max {max(latencies):.2f} s")
         print(f"target p50 ≤ {TARGET_P50:.0f} s: {'met' if p50 <= TARGET_P50 else 'NOT met'}")
+        children = worker_log.read_text(errors="replace").count("examined in a child process")
+        print(
+            f"guarded child processes: {children} for {UPLOADS} uploads "
+            f"(target one per upload: {'met' if children == UPLOADS else 'NOT met'})"
+        )
+        if p50 > TARGET_P50 or children != UPLOADS:
+            raise SystemExit(1)
     finally:
         for process in processes:
             process.terminate()

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import click
 
-from core.db import session_scope
-from workflow.audit import verify_chain
+from cli.database import prepare_database
+from cli.params import SpanishGroup
 
 
-@click.group()
+@click.group(cls=SpanishGroup)
 def audit() -> None:
-    """Audit log tools."""
+    """Bitácora de auditoría."""
 
 
 @audit.command()
 def verify() -> None:
-    """Walk the hash chain and report the first broken link (exit 1 if any)."""
+    """Recorre la cadena de hashes e informa el primer eslabón roto (código 1 si lo hay)."""
+    from core.db import session_scope
+    from workflow.audit import verify_chain
+
+    prepare_database()
     with session_scope() as session:
         report = verify_chain(session)
     if report.ok:

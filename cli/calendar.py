@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from cli.database import prepare_database
 from cli.params import DateParam, MomentParam, PositiveIntParam, SpanishGroup
-from core.db import session_scope
-from rules.calendar import (
-    BusinessCalendar,
-    add_business_days,
-    business_days_between,
-)
-from workflow.calendar import load_calendar
+
+if TYPE_CHECKING:
+    from rules.calendar import BusinessCalendar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,13 +33,19 @@ def _inhabil_option(command: F) -> F:
 
 
 def _calendar(inhabiles: tuple[date, ...]) -> BusinessCalendar:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from cli.database import NOT_MIGRATED
+    from core.db import session_scope
+    from rules.calendar import BusinessCalendar
+    from workflow.calendar import load_calendar
+
+    prepare_database()
     try:
         with session_scope() as session:
             published = load_calendar(session).extra
     except (OperationalError, ProgrammingError):
-        raise click.ClickException(
-            "No se pudo leer el calendario de la base de datos; ¿ya se ejecutó `sia migrate`?"
-        ) from None
+        raise click.ClickException(NOT_MIGRATED) from None
     return BusinessCalendar.with_extra(published | frozenset(inhabiles))
 
 
@@ -58,6 +60,8 @@ def calendar_group() -> None:
 @_inhabil_option
 def add_command(event_date: datetime, n: int, inhabiles: tuple[date, ...]) -> None:
     """Imprime la fecha límite: el N-ésimo día hábil después de EVENT_DATE."""
+    from rules.calendar import add_business_days
+
     deadline = add_business_days(event_date, n, _calendar(inhabiles))
     click.echo(deadline.date().isoformat())
 
@@ -68,4 +72,6 @@ def add_command(event_date: datetime, n: int, inhabiles: tuple[date, ...]) -> No
 @_inhabil_option
 def between_command(start: date, end: date, inhabiles: tuple[date, ...]) -> None:
     """Imprime cuántos días hábiles hay después de START y hasta END inclusive."""
+    from rules.calendar import business_days_between
+
     click.echo(str(business_days_between(start, end, _calendar(inhabiles))))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cli.database import prepare_database
 from cli.params import SpanishGroup
-from core.db import session_scope
-from workflow.certifications import RequestRefused, request_certification
 
 
 @click.group(name="certification", cls=SpanishGroup)
@@ -20,6 +19,11 @@ def certification_group() -> None:
 @click.option("--razon-social", "razon_social", help="Razón social del desarrollador.")
 def request_command(rfc: str, email: str, razon_social: str | None) -> None:
     """Abre una solicitud; un worker envía el set de pruebas por correo."""
+    from core.db import session_scope
+    from workflow.certifications import request_certification
+    from workflow.refusals import RequestRefused
+
+    prepare_database()
     try:
         with session_scope() as session:
             certification = request_certification(

@@ -6,26 +6,14 @@ import json
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cli.params import EntradaInvalida, SpanishCommand
-from evidence.checks import check_evidence
-from evidence.checks.round import build_round
-from evidence.checks.verdict import Verdict
-from evidence.guard import read_workbook_guarded
-from evidence.limits import WORKBOOK_MAX_BYTES
-from evidence.reading import read_workbook
-from rules.signing import PUBLIC_KEY_FILE, KeyFormatError, load_public_key_pem, verify_document
-from rules.testsets import ANSWERS_FILE, AVISOS_DIR, TEST_SET_FILE
 
-EXIT_CODES: dict[Verdict, int] = {
-    "sin_inconsistencias": 0,
-    "con_inconsistencias": 1,
-    "ilegible": 2,
-}
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 class SetDirectoryError(Exception):
@@ -51,6 +39,10 @@ def _json_file(path: Path, shown: str) -> Any:
 
 def load_set_directory(folder: Path) -> SetDirectory:
     """The round's documents from a folder written by ``sia testset generate``."""
+    from evidence.checks.round import build_round
+    from rules.signing import PUBLIC_KEY_FILE, KeyFormatError, load_public_key_pem, verify_document
+    from rules.testsets.generate import ANSWERS_FILE, AVISOS_DIR, TEST_SET_FILE
+
     if not folder.is_dir():
         raise SetDirectoryError(f"«{folder}» no es una carpeta.")
     try:
@@ -87,6 +79,7 @@ def load_set_directory(folder: Path) -> SetDirectory:
     "set_dir",
     required=True,
     type=click.Path(path_type=Path),
+    metavar="CARPETA",
     help="Carpeta del set de pruebas, como la escribe «sia testset generate».",
 )
 @click.option(
@@ -101,6 +94,18 @@ def check(ctx: click.Context, workbook: Path, set_dir: Path, guard: bool) -> Non
 
     Termina con 0 (sin inconsistencias), 1 (con inconsistencias) o 2 (ilegible).
     """
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from evidence.examination import RoundDocuments, examine
+    from evidence.guard import examine_guarded
+    from evidence.limits import WORKBOOK_MAX_BYTES
+    from evidence.verdict import Verdict
+
+    exit_codes = {
+        Verdict.SIN_INCONSISTENCIAS: 0,
+        Verdict.CON_INCONSISTENCIAS: 1,
+        Verdict.ILEGIBLE: 2,
+    }
     if not workbook.is_file():
         raise EntradaInvalida(f"el libro «{workbook}» no existe o no es un archivo.", ctx)
     try:
@@ -110,16 +115,15 @@ def check(ctx: click.Context, workbook: Path, set_dir: Path, guard: bool) -> Non
     with workbook.open("rb") as stream:
         # One byte past the limit is enough to refuse the file; the rest need not be loaded.
         data = stream.read(WORKBOOK_MAX_BYTES + 1)
-    if guard:
-        reading = read_workbook_guarded(data, filename=workbook.name)
-    else:
-        reading = read_workbook(data, filename=workbook.name)
-    result = check_evidence(
-        reading,
-        test_set=documents.test_set,
-        answers=documents.answers,
-        avisos_responses=documents.avisos,
-        public_key=documents.public_key,
+    against = RoundDocuments(
+        documents.test_set,
+        documents.answers,
+        documents.avisos,
+        documents.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw),
     )
+    examine_ = examine_guarded if guard else examine
+    result = examine_(data, filename=workbook.name, against=against).checks
+    if result is None:
+        raise click.ClickException("las revisiones automáticas fallaron; vea la bitácora.")
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    raise SystemExit(EXIT_CODES[result.verdict])
+    raise SystemExit(exit_codes[result.verdict])

@@ -1,4 +1,9 @@
-"""Entry point of the ``sia`` command."""
+"""Entry point of the ``sia`` command.
+
+Every ``cli`` module imports only click (and ``cli.params``) at the top; a command imports what it
+needs (database, Celery, workbook readers) when it runs, so ``sia --help`` stays fast.
+tests/cli/test_help.py checks it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from cli.calendar import calendar_group
 from cli.certification import certification_group
 from cli.database import migrate
 from cli.evidence import evidence
+from cli.params import SpanishGroup
 from cli.processes import beat, flower, ping, web, worker
 from cli.retention import retention
 from cli.run import run
@@ -16,9 +22,9 @@ from cli.staff import create_staff
 from cli.testset import testset_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SpanishGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def sia() -> None:
-    """SIA Certificación: back office that certifies payroll-software vendors."""
+    """SIA Certificación: back office que certifica a los desarrolladores de software de nómina."""
 
 
 for command in (

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import click
 
-from core.config import get_settings
-from workers import queues
+from cli.database import prepare_database
+from cli.params import SpanishCommand
+
+# workers.queues.ALL, written out so that `sia --help` does not load kombu (tests/cli keeps the
+# two equal).
+QUEUES = ("default", "mail", "evidence")
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", "processes", default=1, show_default=True, help="Web processes.")
+@click.command(cls=SpanishCommand)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Dirección en la que escucha.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Puerto en el que escucha.")
+@click.option(
+    "--workers", "processes", default=1, show_default=True, help="Procesos del servidor web."
+)
 def web(host: str, port: int, processes: int) -> None:
-    """Serve the dashboard, the vendor portal and the JSON API."""
+    """Sirve el panel de revisión, el portal de desarrolladores y la API JSON."""
     import uvicorn
 
+    from core.config import get_settings
+
+    prepare_database(server="trust")
     uvicorn.run(
         "review.app:create_app",
         factory=True,
@@ -28,23 +37,31 @@ def web(host: str, port: int, processes: int) -> None:
     )
 
 
-@click.command()
+@click.command(cls=SpanishCommand)
 @click.option(
     "--queues",
     "-Q",
     "queue_names",
-    default=",".join(queues.ALL),
+    default=",".join(QUEUES),
     show_default=True,
-    help="Comma-separated queues to consume.",
+    help="Colas que atiende, separadas por comas.",
 )
 @click.option(
-    "--concurrency", "-c", type=int, default=None, help="Worker processes (default: cores)."
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help="Procesos del worker (por omisión, uno por núcleo).",
 )
-@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.option(
+    "--loglevel", "-l", default="INFO", show_default=True, help="Nivel de la bitácora de Celery."
+)
 def worker(queue_names: str, concurrency: int | None, loglevel: str) -> None:
-    """Run a Celery worker (scale out by running more, on any machine)."""
+    """Ejecuta un worker de Celery (para escalar, ejecute más, en cualquier máquina)."""
+    from core.config import get_settings
     from workers.app import app
 
+    prepare_database(server="trust")
     argv = ["worker", "-Q", queue_names, "--loglevel", loglevel]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
@@ -54,32 +71,38 @@ def worker(queue_names: str, concurrency: int | None, loglevel: str) -> None:
     app.worker_main(argv)
 
 
-@click.command()
-@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.command(cls=SpanishCommand)
+@click.option(
+    "--loglevel", "-l", default="INFO", show_default=True, help="Nivel de la bitácora de Celery."
+)
 def beat(loglevel: str) -> None:
-    """Run the scheduler. Exactly one must run per deployment."""
+    """Ejecuta el programador de tareas; debe haber exactamente uno por instalación."""
+    from core.config import get_settings
     from workers.app import app
 
+    prepare_database(server="trust")
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     schedule = settings.var_dir / "celerybeat-schedule"
     app.start(["beat", "--schedule", str(schedule), "--loglevel", loglevel])
 
 
-@click.command()
-@click.option("--port", default=5555, show_default=True, type=int)
-@click.option("--address", default="127.0.0.1", show_default=True)
+@click.command(cls=SpanishCommand)
+@click.option("--port", default=5555, show_default=True, type=int, help="Puerto en el que escucha.")
+@click.option(
+    "--address", default="127.0.0.1", show_default=True, help="Dirección en la que escucha."
+)
 def flower(port: int, address: str) -> None:
-    """Run Flower, the Celery monitoring UI (needs the Redis broker)."""
+    """Ejecuta Flower, el monitor de Celery (requiere el broker Redis)."""
     from workers.app import app
 
     app.start(["flower", f"--port={port}", f"--address={address}"])
 
 
-@click.command()
-@click.option("--timeout", default=30.0, show_default=True, type=float)
+@click.command(cls=SpanishCommand)
+@click.option("--timeout", default=30.0, show_default=True, type=float, help="Segundos de espera.")
 def ping(timeout: float) -> None:
-    """Send a task through the broker and wait for a worker's answer."""
+    """Envía una tarea por el broker y espera la respuesta de un worker."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
     from workers.tasks.system import ping as ping_task

@@ -9,8 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from rules.parameters import ParametersError
-from rules.retention import RetentionInputError, calculate_json, calculate_many
+from cli.params import SpanishCommand
 
 EXIT_BAD_INPUT = 2
 EXIT_BAD_TABLE = 1
@@ -46,7 +45,7 @@ def _read_payload(raw: bytes) -> Any:
         _fail(f"la entrada no es JSON válido ({exc}).", EXIT_BAD_INPUT)
 
 
-@click.command("retention", add_help_option=False)
+@click.command("retention", cls=SpanishCommand, add_help_option=False)
 @click.option("--compacto", is_flag=True, help="Escribe el JSON en una sola línea.")
 @click.help_option("-h", "--help", help="Muestra esta ayuda y termina.")
 def retention(compacto: bool) -> None:
@@ -57,6 +56,10 @@ def retention(compacto: bool) -> None:
     mismo orden) en la salida estándar. Con datos inválidos termina con código 2 y explica el
     problema en la salida de errores.
     """
+    from rules.parameters import ParametersError
+    from rules.retention.contract import calculate_json, calculate_many
+    from rules.retention.errors import RetentionInputError
+
     payload = _read_payload(sys.stdin.buffer.read())
     try:
         result: Any

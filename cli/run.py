@@ -11,12 +11,9 @@ from pathlib import Path
 from types import FrameType
 
 import click
-from sqlmodel import func, select
 
-from core.config import get_settings
-from core.db import session_scope
-from schema import StaffUser
-from schema.migrate import upgrade
+from cli.database import prepare_database
+from cli.params import SpanishCommand
 
 STOP_GRACE_SECONDS = 20
 
@@ -43,28 +40,61 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def _sign_in_hint(base_url: str) -> str:
+    from sqlmodel import func, select
+
+    from core.db import session_scope
+    from schema import StaffUser
+
     with session_scope() as session:
         staff = session.exec(select(func.count()).select_from(StaffUser)).one()
     if staff:
-        return f"Personal: ingresa en {base_url}/ingresar con tu correo y contraseña."
+        return f"Personal: ingrese en {base_url}/ingresar con su correo y contraseña."
     # As invoked (".venv/bin/sia" after `make run`), so the hint can be pasted as it is.
     program = sys.argv[0] if Path(sys.argv[0]).name == "sia" else "sia"
     return (
-        "Aún no hay usuarios de personal; crea uno con:\n"
-        f'  {program} create-staff --email tu.correo@infonavit.org.mx --nombre "Tu Nombre" '
+        "Aún no hay usuarios del personal; cree uno con:\n"
+        f'  {program} create-staff --email su.correo@infonavit.org.mx --nombre "Su Nombre" '
         "--rol administrador"
     )
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--concurrency", "-c", default=2, show_default=True, type=int)
+@click.command(cls=SpanishCommand)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="DIRECCIÓN",
+    help="Dirección en la que escucha el servidor web (0.0.0.0: todas).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    metavar="PUERTO",
+    type=int,
+    help="Puerto del servidor web; los enlaces de los correos apuntan a él (salvo con "
+    "SIA_BASE_URL).",
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Procesos del worker.",
+)
 def run(host: str, port: int, concurrency: int) -> None:
-    """Run everything on this machine until Ctrl-C or SIGTERM."""
+    """Ejecuta todo el sistema en esta máquina hasta Ctrl-C o SIGTERM.
+
+    Aplica las migraciones y arranca el servidor web, un worker de Celery y el programador.
+    """
+    from core.config import get_settings
+
     settings = get_settings()
-    upgrade(settings.database_url)
+    prepare_database(server="migrate")
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    if ":" in shown_host:  # an IPv6 address goes in brackets in a URL
+        shown_host = f"[{shown_host}]"
     base_url = f"http://{shown_host}:{port}"
     env = {**os.environ, "SIA_VAR_DIR": str(settings.var_dir)}
     # Links in emails point at this server unless a public URL is configured.
@@ -84,7 +114,13 @@ def run(host: str, port: int, concurrency: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
 
     click.echo(f"SIA Certificación en {base_url}  (estado: {base_url}/healthz)")
-    click.echo(f"Datos en {settings.var_dir}; correos como archivos .eml en {settings.mail_url}")
+    click.echo(f"Portal de desarrolladores: {base_url}/portal")
+    mail = settings.mail_url
+    if mail.startswith("file://"):
+        mail = f"correos como archivos .eml en {mail.removeprefix('file://')}"
+    else:
+        mail = "correos por el servidor de SIA_MAIL_URL"
+    click.echo(f"Datos en {settings.var_dir}; {mail}")
     click.echo(_sign_in_hint(base_url))
     click.echo("Ctrl-C para detener.")
 

@@ -2,32 +2,109 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
-from sqlalchemy.exc import IntegrityError
 
-from core.db import session_scope
-from core.security import hash_password
-from schema import StaffRole, StaffUser
-from workflow.audit import record_event
+from cli.database import prepare_database
+from cli.params import EntradaInvalida, SpanishCommand
+
+MIN_PASSWORD_LENGTH = 12
+# The values of schema.StaffRole, written out so that `sia --help` needs no database models
+# (tests/cli keeps the two equal).
+ROLES = ("revisor", "supervisor", "administrador")
+PROMPT_ATTEMPTS = 3
 
 
-@click.command("create-staff")
-@click.option("--email", required=True, help="Sign-in email.")
-@click.option("--nombre", "full_name", required=True, help="Full name.")
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _too_short(password: str) -> bool:
+    return len(password) < MIN_PASSWORD_LENGTH
+
+
+def _prompted_password() -> str:
+    """Asked twice without echo; a short or mismatched one is asked again, a few times."""
+    try:
+        for _attempt in range(PROMPT_ATTEMPTS):
+            password: str = click.prompt("Contraseña", hide_input=True)
+            if _too_short(password):
+                click.echo(
+                    f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.",
+                    err=True,
+                )
+                continue
+            if click.prompt("Repita la contraseña", hide_input=True) == password:
+                return password
+            click.echo("Las contraseñas no coinciden.", err=True)
+    except click.Abort:
+        raise click.ClickException("Cancelado; no se creó el usuario.") from None
+    raise click.ClickException(
+        f"No se creó el usuario: no se obtuvo una contraseña válida en {PROMPT_ATTEMPTS} intentos."
+    )
+
+
+def _password(ctx: click.Context, given: str | None) -> str:
+    """--password if given; else asked on the terminal, or one line of a piped standard input."""
+    if given is not None:
+        source = "--password"
+        password = given
+    elif stdin_is_terminal():
+        return _prompted_password()
+    else:
+        source = "la entrada estándar"
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise EntradaInvalida(
+                "falta la contraseña: use --password, escríbala en la primera línea de la "
+                "entrada estándar o ejecute el comando en una terminal para que se la pida.",
+                ctx,
+            )
+    if _too_short(password):
+        raise EntradaInvalida(
+            f"la contraseña ({source}) debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.",
+            ctx,
+        )
+    return password
+
+
+@click.command("create-staff", cls=SpanishCommand)
+@click.option(
+    "--email", required=True, metavar="CORREO", help="Correo con el que el usuario ingresa."
+)
+@click.option("--nombre", "full_name", required=True, metavar="NOMBRE", help="Nombre completo.")
 @click.option(
     "--rol",
     "role",
-    type=click.Choice([r.value for r in StaffRole]),
-    default=StaffRole.REVISOR.value,
+    type=click.Choice(ROLES),
+    default="revisor",
     show_default=True,
+    help="Rol del usuario.",
 )
-@click.password_option("--password", help="Prompted for (twice) when not given.")
-def create_staff(email: str, full_name: str, role: str, password: str) -> None:
-    """Create a staff user who signs in to the reviewer dashboard."""
-    if len(password) < 12:
-        raise click.BadParameter(
-            "la contraseña debe tener al menos 12 caracteres", param_hint="--password"
-        )
+@click.option(
+    "--password",
+    metavar="CONTRASEÑA",
+    help=(
+        f"Contraseña de al menos {MIN_PASSWORD_LENGTH} caracteres. Si se omite, se pide dos "
+        "veces sin mostrarla; si la entrada estándar no es una terminal, se lee de su primera "
+        "línea."
+    ),
+)
+@click.pass_context
+def create_staff(
+    ctx: click.Context, email: str, full_name: str, role: str, password: str | None
+) -> None:
+    """Crea un usuario del personal que ingresa al panel de revisión."""
+    from sqlalchemy.exc import IntegrityError
+
+    from core.db import session_scope
+    from core.security import hash_password
+    from schema import StaffRole, StaffUser
+    from workflow.audit import record_event
+
+    password = _password(ctx, password)
+    prepare_database()
     user = StaffUser(
         email=email.strip().lower(),
         full_name=full_name.strip(),

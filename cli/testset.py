@@ -10,17 +10,6 @@ from typing import Any
 import click
 
 from cli.params import EntradaInvalida, MomentParam, PositiveIntParam, SpanishGroup
-from core.keys import avisos_keypair
-from rules.calendar import MEXICO_CITY
-from rules.identities import is_valid_rfc
-from rules.signing import KeyFormatError, load_or_create_keypair
-from rules.testsets import (
-    ANSWERS_FILE,
-    GenerationError,
-    generate_test_set,
-    new_seed,
-    write_test_set,
-)
 
 _FOLIO = re.compile(r"\d{10}")
 
@@ -29,6 +18,8 @@ class _Rfc(click.ParamType[str]):
     name = "rfc"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from rules.identities import is_valid_rfc
+
         rfc = str(value).strip().upper()
         if not is_valid_rfc(rfc):
             raise EntradaInvalida(
@@ -55,21 +46,19 @@ def testset_group() -> None:
 
 @testset_group.command(name="generate")
 @click.option("--seed", help="Semilla del set; sin ella se usa una nueva al azar.")
-@click.option(
-    "--rfc", "vendor_rfc", type=_Rfc(), required=True, help="RFC del desarrollador (obligatorio)."
-)
+@click.option("--rfc", "vendor_rfc", type=_Rfc(), required=True, help="RFC del desarrollador.")
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Carpeta donde se escriben los archivos (obligatoria).",
+    help="Carpeta donde se escriben los archivos.",
 )
 @click.option(
     "--folio",
     type=_Folio(),
     required=True,
-    help="Folio de 10 dígitos de la solicitud (obligatorio).",
+    help="Folio de 10 dígitos de la solicitud.",
 )
 @click.option(
     "--ronda", type=PositiveIntParam("ronda"), default=1, show_default=True, help="Número de ronda."
@@ -96,6 +85,17 @@ def generate_command(
     llaves: Path | None,
 ) -> None:
     """Genera el set de pruebas, sus respuestas, los avisos firmados y la plantilla."""
+    from core.keys import avisos_keypair
+    from rules.calendar import MEXICO_CITY
+    from rules.signing import KeyFormatError, load_or_create_keypair
+    from rules.testsets.generate import (
+        ANSWERS_FILE,
+        GenerationError,
+        generate_test_set,
+        new_seed,
+        write_test_set,
+    )
+
     seed = seed or new_seed()
     try:
         private_key, public_key = load_or_create_keypair(llaves) if llaves else avisos_keypair()
@@ -106,7 +106,7 @@ def generate_command(
             seed=seed,
             vendor_rfc=vendor_rfc,
             folio=folio,
-            ronda=ronda,
+            round=ronda,
             emitido=emitido or datetime.now(MEXICO_CITY),
             private_key=private_key,
         )

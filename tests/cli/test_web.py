@@ -1,5 +1,6 @@
 """`sia web` hands uvicorn the proxies it may trust to name the client."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,12 @@ from core.config import get_settings
     ("env", "expected"), [(None, "127.0.0.1"), ("10.0.0.2,10.0.0.3", "10.0.0.2,10.0.0.3")]
 )
 def test_forwarded_allow_ips_follows_the_setting(
-    monkeypatch: pytest.MonkeyPatch, env: str | None, expected: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: str | None, expected: str
 ) -> None:
     seen: dict[str, Any] = {}
+    # `sia web` migrates the embedded database first: keep it out of the working directory.
+    monkeypatch.setenv("SIA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SIA_DATABASE_URL", raising=False)
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
     if env is None:
         monkeypatch.delenv("SIA_FORWARDED_ALLOW_IPS", raising=False)
