@@ -93,3 +93,34 @@ def test_vendor_uploads_evidence_and_follows_its_status(page, folio, tmp_path):
     page.reload()
     assert "Aceptada para revisión" in page.inner_text("#estado")
     page.screenshot(path=str(tmp_path / "evidencia.png"), full_page=True)
+
+
+def test_docs_render_every_operation_in_a_browser_without_leaving_the_server(server, tmp_path):
+    from playwright.sync_api import Route, sync_playwright
+
+    foreign: list[str] = []
+
+    def same_origin_only(route: Route) -> None:
+        if route.request.url.startswith(server + "/"):
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", same_origin_only)
+            page.goto(f"{server}/docs")
+            page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            text = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "docs.png"), full_page=True)
+        finally:
+            browser.close()
+    assert foreign == []
+    normalized = {p.replace("\u200b", "") for p in paths}  # Swagger UI breaks long paths
+    assert {"/api/v1/sesiones", "/api/v1/avisos", "/healthz"} <= normalized
+    assert "/api/v1/certificaciones/{folio}/evidencias" in normalized
+    assert "ErrorBody" in text and "Unable to render" not in text

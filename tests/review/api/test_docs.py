@@ -3,21 +3,16 @@ OpenAPI document, and /docs works with no internet."""
 
 import re
 import shutil
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from review.app import create_app
-from tests.mailer.smtp import free_port
 
 ERROR_BODY = "#/components/schemas/ErrorBody"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -141,57 +136,3 @@ def test_docs_page_uses_only_same_origin_assets(client):
 
 def test_redoc_is_not_served(client):
     assert client.get("/redoc").status_code == 404  # its script would come from a CDN
-
-
-@pytest.fixture
-def server(settings) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="CHROMIUM NOT INSTALLED: `apt-get install chromium` (.ci/run does it)",
-)
-def test_docs_render_every_operation_in_a_browser_without_leaving_the_server(server, tmp_path):
-    from playwright.sync_api import Route, sync_playwright
-
-    foreign: list[str] = []
-
-    def same_origin_only(route: Route) -> None:
-        if route.request.url.startswith(server + "/"):
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.route("**/*", same_origin_only)
-            page.goto(f"{server}/docs")
-            page.wait_for_selector(".opblock-summary-path", timeout=20_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-            text = page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "docs.png"), full_page=True)
-        finally:
-            browser.close()
-    assert foreign == []
-    normalized = {p.replace("\u200b", "") for p in paths}  # Swagger UI breaks long paths
-    assert {"/api/v1/sesiones", "/api/v1/avisos", "/healthz"} <= normalized
-    assert "/api/v1/certificaciones/{folio}/evidencias" in normalized
-    assert "ErrorBody" in text and "Unable to render" not in text
