@@ -173,9 +173,9 @@ def naive(port: int, factory: Callable[[], Any]) -> None:
     """What one would write first: for each row, connect, send, quit, mark."""
     from sqlmodel import col, select
 
+    from core.clock import utcnow
     from mailer.compose import QueuedEmail, envelope_for
     from schema import OutboxEmail, OutboxStatus
-    from schema.base import utcnow
 
     with factory() as session:
         rows = session.exec(

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -41,12 +41,12 @@ def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
     os.environ.update(env)
     from sqlmodel import Session
 
+    from core.clock import utcnow
     from core.db import get_engine
     from core.security import hash_password
     from rules.identities import fake_persona
     from rules.testsets.generate import GeneratedTestSet, SandboxPatron
     from schema import Organization, OrganizationKind, StaffRole, StaffUser
-    from schema.base import utcnow
     from schema.migrate import upgrade
     from tests.evidence.checks.builder import evidence_spec
     from tests.evidence.fixtures.build import build_xlsx
@@ -82,9 +82,7 @@ def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
             cert = open_certification(session, vendor, actor="bench")
             now = utcnow()
             issued = create_test_set(session, cert, vendor, 1, now)
-            transition(
-                session, cert, Event.TEST_SET_SENT, actor="bench", deadline=now + timedelta(days=60)
-            )
+            transition(session, cert, Event.TEST_SET_SENT, actor="bench")
             row = issued.test_set
             gen = GeneratedTestSet(
                 row.document,

@@ -13,6 +13,7 @@ from cli.audit import audit
 from cli.calendar import calendar_group
 from cli.certification import certification_group
 from cli.database import migrate
+from cli.deadlines import deadlines_group
 from cli.evidence import evidence
 from cli.params import SpanishGroup
 from cli.processes import beat, flower, ping, web, worker
@@ -39,6 +40,7 @@ for command in (
     audit,
     calendar_group,
     certification_group,
+    deadlines_group,
     evidence,
     retention,
     testset_group,

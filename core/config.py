@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     timezone: str = "America/Mexico_City"
     mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
     base_url: str = "http://127.0.0.1:8000"
+    # Stops the clock at this moment (ISO 8601 with its zone) for demos and rehearsals of what
+    # the deadlines do on a given day; unset in production.
+    now: AwareDatetime | None = None
+    # How often beat runs the deadline scan (reminders, expiries, review SLA alerts).
+    deadline_scan_seconds: int = Field(default=300, gt=0)
     # Proxies whose X-Forwarded-For names the real client (comma-separated addresses, or "*" when
     # a PaaS router is the only way in). Sign-in throttling counts per client address, so behind
     # an untrusted-by-default proxy every client would share the proxy's count.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from core.config import get_settings
+
+# Opens one unit of work (commit on success, rollback on error): what code that must commit
+# several times — around a slow step, or once per item — is given instead of a session.
+SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -90,6 +90,7 @@ class EvidenciaRechazada(TypedDict):
     recibida: AwareDatetime
     hallazgos: Annotated[list[Hallazgo], Field(min_length=1)]
     fecha_limite: AwareDatetime
+    dias_restantes: NotRequired[NonNegativeInt]  # business days left after today
 
 
 @with_config(_CLOSED)

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.clock import utcnow
 from core.config import get_settings
 from core.enqueue import enqueue_after_commit
 from mailer.addresses import message_id_for, parse_mailbox
 from mailer.attachments import Attachment, attachment_file, store_attachment
 from mailer.catalog import context_to_json
 from schema import OutboxEmail, OutboxStatus
-from schema.base import utcnow
 
 __all__ = ["dead_letters", "queue_email", "requeue", "store_attachment"]
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,9 @@ import sqlalchemy as sa
 from jinja2 import TemplateError
 from sqlmodel import Session, col, select
 
+from core.clock import utcnow
 from core.config import Settings
+from core.db import SessionFactory
 from mailer.backends import (
     Delivered,
     Envelope,
@@ -40,11 +42,9 @@ from mailer.backends import (
 )
 from mailer.compose import QueuedEmail, envelope_for
 from schema import OutboxEmail, OutboxStatus
-from schema.base import utcnow
 
 logger = logging.getLogger(__name__)
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
 Clock = Callable[[], datetime]
 
 _ERROR_MAX = 2000

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from fastapi import status
 
-from workflow.refusals import Refused, RequestReason, UploadReason
+from workflow.refusals import CalendarReason, Refused, RequestReason, UploadReason
 
 HTTP_STATUS: dict[StrEnum, int] = {
     UploadReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
@@ -17,6 +17,10 @@ HTTP_STATUS: dict[StrEnum, int] = {
     RequestReason.INVALID_RFC: status.HTTP_422_UNPROCESSABLE_CONTENT,
     RequestReason.INVALID_EMAIL: status.HTTP_422_UNPROCESSABLE_CONTENT,
     RequestReason.ALREADY_OPEN: status.HTTP_409_CONFLICT,
+    CalendarReason.ALREADY_NON_WORKING: status.HTTP_409_CONFLICT,
+    CalendarReason.NOT_IN_CALENDAR: status.HTTP_404_NOT_FOUND,
+    CalendarReason.STATUTORY: status.HTTP_409_CONFLICT,
+    CalendarReason.NO_REASON: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 
 

@@ -6,6 +6,14 @@ from evidence.verdict import Verdict  # the domain's enum, stored as is in evide
 from schema.audit import GENESIS_HASH, AuditEvent, AuditHead
 from schema.calendar import NonWorkingDay
 from schema.certifications import Certification, CertificationState, TestSet
+from schema.clocks import (
+    ActionOutcome,
+    Clock,
+    ClockActionRecord,
+    ClockKind,
+    ClockState,
+    DeadlineAction,
+)
 from schema.documents import Document, DocumentKind
 from schema.evidence import (
     EvidenceSubmission,
@@ -26,10 +34,16 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "GENESIS_HASH",
+    "ActionOutcome",
     "AuditEvent",
     "AuditHead",
     "Certification",
     "CertificationState",
+    "Clock",
+    "ClockActionRecord",
+    "ClockKind",
+    "ClockState",
+    "DeadlineAction",
     "Document",
     "DocumentKind",
     "EvidenceSubmission",

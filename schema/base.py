@@ -61,7 +61,3 @@ def enum_column(enum: type[StrEnum], **kwargs: Any) -> Any:
         ),
         **kwargs,
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

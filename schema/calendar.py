@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
-from schema.base import UTCDateTime, utcnow
+from core.clock import utcnow
+from schema.base import UTCDateTime
 
 
 class NonWorkingDay(SQLModel, table=True):

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from schema.base import JSONType, UTCDateTime, enum_column, utcnow
+from core.clock import utcnow
+from schema.base import JSONType, UTCDateTime, enum_column
 
 
 class CertificationState(StrEnum):
@@ -43,7 +44,6 @@ _LABELS = {
 
 class Certification(SQLModel, table=True):
     __tablename__ = "certifications"
-    __table_args__ = (sa.Index("ix_certifications_state_due", "state", "evidence_due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     folio: str = Field(max_length=10, unique=True)
@@ -56,8 +56,7 @@ class Certification(SQLModel, table=True):
     version: int = Field(default=1)
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    evidence_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    review_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Its deadlines are clocks (schema.clocks), started and stopped by the state machine.
 
 
 class TestSet(SQLModel, table=True):

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from core.clock import utcnow
 from evidence.verdict import Verdict
-from schema.base import JSONType, UTCDateTime, enum_column, utcnow
+from schema.base import JSONType, UTCDateTime, enum_column
 
 
 class SubmissionStatus(StrEnum):

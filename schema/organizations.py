@@ -8,7 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from schema.base import UTCDateTime, enum_column, utcnow
+from core.clock import utcnow
+from schema.base import UTCDateTime, enum_column
 
 
 class OrganizationKind(StrEnum):

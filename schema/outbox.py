@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from schema.base import JSONType, UTCDateTime, enum_column, utcnow
+from core.clock import utcnow
+from schema.base import JSONType, UTCDateTime, enum_column
 
 
 class OutboxStatus(StrEnum):

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from schema.base import UTCDateTime, utcnow
+from core.clock import utcnow
+from schema.base import UTCDateTime
 
 
 class SignInFailure(SQLModel, table=True):

@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from schema.base import UTCDateTime, enum_column, utcnow
+from core.clock import utcnow
+from schema.base import UTCDateTime, enum_column
 
 
 class StaffRole(StrEnum):

@@ -8,7 +8,6 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import config, db
+from core.clock import utcnow
 from core.config import Settings
 from core.db import make_engine
 from core.security import hash_password
 from schema import Organization, OrganizationKind, StaffRole, StaffUser
-from schema.base import utcnow
 from schema.migrate import upgrade
 from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers import queues
@@ -209,9 +208,7 @@ def folio(settings, engine) -> str:
         cert = open_certification(session, vendor, actor="test")
         now = utcnow()
         create_test_set(session, cert, vendor, 1, now)
-        transition(
-            session, cert, Event.TEST_SET_SENT, actor="test", deadline=now + timedelta(days=60)
-        )
+        transition(session, cert, Event.TEST_SET_SENT, actor="test")
         session.commit()
         return cert.folio
 

@@ -14,9 +14,17 @@ from cli.main import sia
 from core import config
 from review.app import create_app
 from rules.signing import load_public_key_pem, verify_document
-from schema import Certification, CertificationState, OutboxEmail, OutboxStatus
+from schema import (
+    Certification,
+    CertificationState,
+    ClockKind,
+    ClockState,
+    OutboxEmail,
+    OutboxStatus,
+)
 from tests.conftest import real_worker
 from tests.mailer.smtp import Sink, free_port, serving
+from workflow.clocks import current_clock
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 
@@ -80,8 +88,9 @@ def test_request_to_signed_avisos(system: Sink, engine):
     with Session(engine) as session:
         certification = session.exec(select(Certification)).one()
         email = session.exec(select(OutboxEmail)).one()
+        clock = current_clock(session, certification, ClockKind.EVIDENCIA)
     assert certification.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
-    assert certification.evidence_due_at is not None
+    assert clock is not None and clock.state is ClockState.CORRIENDO
     assert email.status is OutboxStatus.ENVIADO and str(message["Message-ID"]) == email.message_id
     credentials = email.context["sandbox"]
     text = message.get_body(("plain",)).get_content()

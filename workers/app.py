@@ -9,11 +9,12 @@ from celery import Celery
 from core import enqueue
 from core.config import Settings, get_settings
 from workers import queues
-from workers.schedule import BEAT_SCHEDULE
+from workers.schedule import beat_schedule
 
 TASK_MODULES = [
     "workers.tasks.system",
     "workers.tasks.certifications",
+    "workers.tasks.deadlines",
     "workers.tasks.evidence",
     "workers.tasks.mail",
 ]
@@ -46,7 +47,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sia.mail.*": {"queue": queues.MAIL, "routing_key": queues.MAIL},
             "sia.evidence.*": {"queue": queues.EVIDENCE, "routing_key": queues.EVIDENCE},
         },
-        "beat_schedule": BEAT_SCHEDULE,
+        "beat_schedule": beat_schedule(settings),
         "timezone": settings.timezone,
         "enable_utc": True,
         "worker_hijack_root_logger": False,

@@ -7,7 +7,22 @@ from typing import Any
 
 from celery.schedules import crontab
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+from core.config import Settings
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        # Reminders, expiries and review-SLA alerts: each acts once however often it runs.
+        "scan-deadlines": {
+            "task": "sia.deadlines.scan",
+            "schedule": float(settings.deadline_scan_seconds),
+            "options": {"expires": settings.deadline_scan_seconds},
+        },
+        **_FIXED,
+    }
+
+
+_FIXED: dict[str, dict[str, Any]] = {
     # The fast path is the kick after each commit; this catches kicks the broker never got,
     # retries whose backoff has passed and claims left stale by a dead worker.
     "relay-outbox-every-minute": {

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core.clock import utcnow
 from schema import GENESIS_HASH, AuditEvent, AuditHead
-from schema.base import utcnow
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:

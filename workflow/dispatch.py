@@ -13,31 +13,29 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core.clock import utcnow
 from core.config import get_settings
 from core.enqueue import enqueue_after_commit
 from core.keys import avisos_keypair
 from core.security import hash_password
 from core.tokens import new_password
 from mailer.outbox import queue_email, store_attachment
-from rules.calendar import add_business_days
 from rules.signing import PUBLIC_KEY_FILE, public_key_pem
 from rules.testsets.generate import TEMPLATE_FILE, TEST_SET_FILE
 from rules.workbook_template import build_template
 from schema import (
     Certification,
     CertificationState,
+    ClockKind,
     EvidenceSubmission,
     Finding,
     FindingSource,
     Organization,
 )
-from schema.base import utcnow
-from workflow.calendar import load_calendar
+from workflow.clocks import running_clock
 from workflow.state_machine import TRANSITIONS, Event, transition
 from workflow.testsets import create_test_set
 
-FIRST_ROUND_TERM = 45  # business days to upload evidence (DOMAIN §3)
-LATER_ROUND_TERM = 10
 DISPATCH_TASK = "sia.certifications.dispatch_test_set"
 # A request waits this long for its own after-commit task before the sweep queues it again.
 SWEEP_GRACE = timedelta(minutes=2)
@@ -52,10 +50,12 @@ class Dispatched:
     deadline: datetime
 
 
-def dispatch_test_set(
-    session: Session, certification_id: int, *, now: datetime | None = None
-) -> Dispatched | None:
-    """Issue the next round's test set; None when there is nothing to send (already sent)."""
+def dispatch_test_set(session: Session, certification_id: int) -> Dispatched | None:
+    """Issue the next round's test set; None when there is nothing to send (already sent).
+
+    Entering `En espera de documentos` starts the evidence clock (45 business days in the first
+    round, 10 in later ones); the email states its deadline.
+    """
     certification = session.exec(
         select(Certification).where(Certification.id == certification_id).with_for_update()
     ).one()
@@ -63,7 +63,7 @@ def dispatch_test_set(
         return None
     vendor = session.get(Organization, certification.vendor_id)
     assert vendor is not None and certification.id is not None
-    now = now or utcnow()
+    now = utcnow()
     first = certification.state is CertificationState.SOLICITADA
     round_ = certification.round if first else certification.round + 1
 
@@ -75,8 +75,15 @@ def dispatch_test_set(
         vendor.sia_password_hash = hash_password(vendor_password)
         session.add(vendor)
 
-    term = FIRST_ROUND_TERM if first else LATER_ROUND_TERM
-    deadline = add_business_days(now, term, load_calendar(session), get_settings().tz)
+    transition(
+        session,
+        certification,
+        Event.TEST_SET_SENT,
+        actor="system",
+        data={"test_set_folio": test_set.folio},
+    )
+    clock = running_clock(session, certification, ClockKind.EVIDENCIA)
+    assert clock is not None
     _, public_key = avisos_keypair()
     document = json.dumps(test_set.document, ensure_ascii=False, indent=2).encode()
     attachments = [
@@ -89,8 +96,8 @@ def dispatch_test_set(
         "folio": certification.folio,
         "ronda": round_,
         "razon_social": vendor.razon_social,
-        "fecha_limite": deadline.isoformat(),
-        "dias_habiles": term,
+        "fecha_limite": clock.due_at.isoformat(),
+        "dias_habiles": clock.term_days,
         "sandbox": {
             "url": f"{settings.base_url}/api/v1",
             "rfc": vendor.rfc,
@@ -109,16 +116,8 @@ def dispatch_test_set(
         context=context,
         attachments=attachments,
     )
-    transition(
-        session,
-        certification,
-        Event.TEST_SET_SENT,
-        actor="system",
-        deadline=deadline,
-        data={"test_set_folio": test_set.folio},
-    )
     assert test_set.id is not None
-    return Dispatched(test_set.id, round_, deadline)
+    return Dispatched(test_set.id, round_, clock.due_at)
 
 
 def sweep_pending_dispatch(session: Session, *, now: datetime | None = None) -> list[int]:

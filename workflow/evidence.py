@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Session, col, delete, select
 
+from core.clock import utcnow
 from core.config import get_settings
+from core.db import SessionFactory
 from core.enqueue import enqueue_after_commit
 from core.keys import avisos_keypair
 from core.storage import read_blob, store_blob
@@ -30,11 +31,11 @@ from evidence.formats.images import DecodedImage, ImageRejected, thumbnail
 from evidence.guard import examine_guarded
 from evidence.verdict import Verdict
 from mailer.outbox import queue_email
-from rules.calendar import add_business_days
-from rules.formatting import fecha
+from rules.formatting import fecha_hora
 from schema import (
     Certification,
     CertificationState,
+    ClockKind,
     EvidenceSubmission,
     Finding,
     FindingSource,
@@ -43,20 +44,17 @@ from schema import (
     SubmissionStatus,
     TestSet,
 )
-from schema.base import utcnow
 from workflow.audit import record_event
 from workflow.calendar import load_calendar
+from workflow.clocks import business_days_left, current_clock
 from workflow.refusals import UploadReason, UploadRefused
 from workflow.state_machine import Event, transition
 
 S = CertificationState
-REVIEW_SLA_DAYS = 5  # business days (DOMAIN §3)
 THUMBNAIL_PX = 320
 EXAMINE_TASK = "sia.evidence.examine_submission"
 # An upload waits this long for its own after-commit task before the sweep queues it again.
 SWEEP_GRACE = timedelta(minutes=3)
-
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +65,9 @@ class Received:
     duplicate: bool
 
 
-def _refusal_for_state(certification: Certification, now: datetime) -> UploadRefused | None:
+def _refusal_for_state(
+    session: Session, certification: Certification, now: datetime
+) -> UploadRefused | None:
     if certification.state is S.EN_ANALISIS:
         return UploadRefused(
             UploadReason.UNDER_REVIEW,
@@ -80,12 +80,12 @@ def _refusal_for_state(certification: Certification, now: datetime) -> UploadRef
             f"La certificación {certification.folio} está en «{certification.state.label}» "
             "y no recibe evidencias.",
         )
-    due = certification.evidence_due_at
-    if due is not None and now > due:
+    clock = current_clock(session, certification, ClockKind.EVIDENCIA)
+    if clock is not None and now > clock.due_at:
         return UploadRefused(
             UploadReason.DEADLINE_PASSED,
             f"El plazo para entregar evidencias de la certificación {certification.folio} "
-            f"venció el {fecha(due, get_settings().tz)}.",
+            f"venció el {fecha_hora(clock.due_at, get_settings().tz)}.",
         )
     return None
 
@@ -111,7 +111,7 @@ def receive_evidence(
             UploadReason.NO_SUCH_CERTIFICATION,
             f"No existe la certificación {folio} para el RFC {vendor.rfc}.",
         )
-    refusal = _refusal_for_state(certification, now)
+    refusal = _refusal_for_state(session, certification, now)
     if refusal:
         raise refusal
     assert certification.id is not None
@@ -189,7 +189,9 @@ def _job(session: Session, submission_id: int) -> _Job | None:
     return _Job(read_blob(submission_blob(submission)), submission.original_name, against)
 
 
-def examine_submission(transaction: Transaction, submission_id: int) -> EvidenceSubmission | None:
+def examine_submission(
+    transaction: SessionFactory, submission_id: int
+) -> EvidenceSubmission | None:
     """Examine a received upload and apply the outcome; None if there was nothing to do.
 
     Idempotent: a submission is examined while it is ``recibida`` and the outcome is applied
@@ -286,13 +288,11 @@ def apply_examination(
     submission.status = SubmissionStatus.ACEPTADA
     submission.verdict = checks.verdict if checks else None
     session.add(submission)
-    review_due = add_business_days(now, REVIEW_SLA_DAYS, load_calendar(session), get_settings().tz)
     transition(
         session,
         certification,
         Event.EVIDENCE_ACCEPTED,
         actor="system",
-        deadline=review_due,
         data={"submission": submission_id},
     )
     data: dict[str, object] = {"submission": submission_id}
@@ -345,6 +345,8 @@ def _refuse(
         occurred_at=now,
         data={"submission": submission.id, "codes": sorted({f.code.value for f in blocking})},
     )
+    clock = current_clock(session, certification, ClockKind.EVIDENCIA)
+    assert clock is not None  # the upload was received while the evidence term ran
     queue_email(
         session,
         key=f"submission:{submission.id}:refused",
@@ -352,7 +354,8 @@ def _refuse(
         to=[vendor.email],
         context={
             **base,
-            "fecha_limite": (certification.evidence_due_at or now).isoformat(),
+            "fecha_limite": clock.due_at.isoformat(),
+            "dias_restantes": business_days_left(clock, now, load_calendar(session)),
             "hallazgos": [{"codigo": f.code.value, "mensaje": f.message} for f in blocking],
         },
     )

@@ -44,3 +44,17 @@ class RequestRefused(Refused):
 
     def __init__(self, reason: RequestReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class CalendarReason(StrEnum):
+    ALREADY_NON_WORKING = "already_non_working"
+    NOT_IN_CALENDAR = "not_in_calendar"
+    STATUTORY = "statutory"
+    NO_REASON = "no_reason"
+
+
+class CalendarRefused(Refused):
+    """A change to the calendar of non-working days that is not made."""
+
+    def __init__(self, reason: CalendarReason, message: str) -> None:
+        super().__init__(reason, message)

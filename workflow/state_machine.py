@@ -7,15 +7,16 @@ applies it and appends the audit event, all in the caller's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session
 
-from schema import AuditEvent, Certification, CertificationState, Organization
-from schema.base import utcnow
+from core.clock import utcnow
+from schema import AuditEvent, Certification, CertificationState, ClockKind, Organization
 from workflow.audit import record_event
+from workflow.calendar import load_calendar
+from workflow.clocks import start_clock, stop_clock
 from workflow.folios import issue_folio
 
 S = CertificationState
@@ -49,10 +50,11 @@ TRANSITIONS: dict[Event, Move] = {
     Event.CANCELLED: Move(frozenset({S.EN_ESPERA_DE_DOCUMENTOS, S.CERTIFICADA}), S.CANCELADA),
 }
 
-# States whose clock needs a deadline on entry (the evidence term, the review SLA).
-_DEADLINE_FIELD = {
-    S.EN_ESPERA_DE_DOCUMENTOS: "evidence_due_at",
-    S.EN_ANALISIS: "review_due_at",
+# Timed states: entering one starts its clock, leaving it stops it (the evidence term, the
+# review SLA).
+CLOCKS = {
+    S.EN_ESPERA_DE_DOCUMENTOS: ClockKind.EVIDENCIA,
+    S.EN_ANALISIS: ClockKind.REVISION,
 }
 
 
@@ -103,37 +105,37 @@ def transition(
     *,
     actor: str,
     reason: str | None = None,
-    deadline: datetime | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Apply `event` to `certification` in the caller's transaction.
 
     The row is re-read under a lock first, so of two racing transitions the second sees the
-    first one's state and fails with IllegalTransition instead of both winning.
+    first one's state and fails with IllegalTransition instead of both winning. The clock of the
+    state left is stopped and the clock of the state entered is started (``CLOCKS``).
     """
     session.refresh(certification, with_for_update=True)
     move = TRANSITIONS[event]
     if certification.state not in move.sources:
         raise IllegalTransition(certification, event)
-    deadline_field = _DEADLINE_FIELD.get(move.target)
-    if (deadline_field is None) != (deadline is None):
-        raise ValueError(f"{event.value}: deadline is required exactly when entering a timed state")
 
     source = certification.state
     now = utcnow()
+    if source in CLOCKS:
+        stop_clock(session, certification, CLOCKS[source], now)
     if source is S.CON_INCONSISTENCIAS and move.target is S.EN_ESPERA_DE_DOCUMENTOS:
         certification.round += 1
     certification.state = move.target
     certification.state_changed_at = now
     certification.version += 1
-    if deadline_field is not None:
-        setattr(certification, deadline_field, deadline)
     session.add(certification)
 
     assert certification.id is not None
     details = {"folio": certification.folio, "round": certification.round, **(data or {})}
-    if deadline is not None:
-        details["deadline"] = deadline.isoformat()
+    if move.target in CLOCKS:
+        clock = start_clock(
+            session, certification, CLOCKS[move.target], now, load_calendar(session)
+        )
+        details["deadline"] = clock.due_at.isoformat()
     return record_event(
         session,
         actor=actor,

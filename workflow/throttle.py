@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, delete, select
 
+from core.clock import utcnow
 from schema import SignInFailure
-from schema.base import utcnow
 
 T = TypeVar("T")
 

@@ -8,7 +8,14 @@ from sqlmodel import col, select
 
 from review.deps import CurrentStaff, DbSession
 from review.templating import templates
-from schema import Certification, Organization
+from schema import (
+    Certification,
+    CertificationState,
+    Clock,
+    ClockKind,
+    ClockState,
+    Organization,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,4 +28,28 @@ def dashboard(request: Request, staff: CurrentStaff, session: DbSession) -> HTML
         .order_by(col(Certification.requested_at).desc())
         .limit(200)
     ).all()
-    return templates.TemplateResponse(request, "panel.html", {"staff": staff, "rows": rows})
+    clocks: dict[tuple[int | None, int, ClockKind], Clock] = {
+        (clock.certification_id, clock.round, clock.kind): clock
+        for clock in session.exec(
+            select(Clock).where(col(Clock.certification_id).in_([c.id for c, _ in rows]))
+        )
+    }
+    listed = [
+        {
+            "cert": cert,
+            "vendor": vendor,
+            "evidence": clocks.get((cert.id, cert.round, ClockKind.EVIDENCIA)),
+            "review": clocks.get((cert.id, cert.round, ClockKind.REVISION)),
+        }
+        for cert, vendor in rows
+    ]
+    return templates.TemplateResponse(
+        request,
+        "panel.html",
+        {
+            "staff": staff,
+            "rows": listed,
+            "late": ClockState.VENCIDO,
+            "in_review": CertificationState.EN_ANALISIS,
+        },
+    )

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from core.clock import utcnow
 from core.security import verify_password
 from review.deps import STAFF_SESSION_KEY, DbSession, client_address
 from review.templating import templates
 from schema import StaffUser
-from schema.base import utcnow
 from workflow.audit import record_event
 from workflow.throttle import Attempt, Throttled, throttled
 

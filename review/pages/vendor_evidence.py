@@ -7,13 +7,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from core.clock import utcnow
 from evidence.limits import WORKBOOK_MAX_BYTES
 from review.api.models.evidence import EvidenciaRecibida
 from review.deps import DbSession, client_address
 from review.intake import store_upload, submission_status
 from review.templating import templates
 from review.uploads import UploadedFile, read_upload
-from schema import Certification, EvidenceSubmission, SubmissionStatus
+from schema import Certification, ClockKind, EvidenceSubmission, SubmissionStatus
+from workflow.calendar import load_calendar
+from workflow.clocks import business_days_left, running_clock
 from workflow.throttle import Throttled, throttled
 from workflow.vendors import authenticate_vendor, vendor_attempt
 
@@ -87,11 +90,17 @@ def upload_status(request: Request, session: DbSession, submission_id: int) -> R
     ).first()
     if submission is None:
         return RedirectResponse("/portal/evidencias", status_code=status.HTTP_303_SEE_OTHER)
+    certification = session.get(Certification, submission.certification_id)
+    assert certification is not None
+    # The evidence term of the round, while it still runs (after a refused file, say).
+    term = running_clock(session, certification, ClockKind.EVIDENCIA)
     return templates.TemplateResponse(
         request,
         "portal_evidencia.html",
         {
             "status": submission_status(session, submission),
             "pending": submission.status is SubmissionStatus.RECIBIDA,
+            "term": term,
+            "days_left": term and business_days_left(term, utcnow(), load_calendar(session)),
         },
     )

@@ -10,11 +10,11 @@ from functools import partial
 import pytest
 from sqlalchemy.engine import Engine
 
+from core.clock import utcnow
 from core.config import Settings
-from core.db import session_scope
+from core.db import SessionFactory, session_scope
 from mailer.backends import SmtpBackend, SmtpConfig
-from mailer.relay import RelayPolicy, SessionFactory
-from schema.base import utcnow
+from mailer.relay import RelayPolicy
 from tests.mailer.smtp import Sink, free_port, serving
 
 

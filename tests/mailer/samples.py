@@ -43,6 +43,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "recibida": RECEIVED,
         "hallazgos": FINDINGS,
         "fecha_limite": DEADLINE,
+        "dias_restantes": 12,
     },
     "inconsistencias": {
         "folio": "0501423523",

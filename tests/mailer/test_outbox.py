@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
+from core.db import SessionFactory
 from mailer import queue_email, store_attachment
 from mailer.attachments import Attachment
 from mailer.catalog import ContextError
 from mailer.outbox import RELAY_TASK
-from mailer.relay import SessionFactory, relay_once
+from mailer.relay import relay_once
 from schema import OutboxEmail, OutboxStatus
 from tests.mailer.samples import SAMPLES
 

@@ -11,12 +11,12 @@ from email.parser import BytesParser
 import pytest
 from sqlmodel import Session, select
 
-from core.db import make_engine
+from core.db import SessionFactory, make_engine
 from mailer import dead_letters, queue_email, requeue, store_attachment
 from mailer.attachments import read_attachment
 from mailer.backends import Delivered, Envelope, Failed, FileBackend, Report
 from mailer.compose import QueuedEmail, compose, message_bytes
-from mailer.relay import RelayPolicy, SessionFactory, backoff_delay, claim_batch, relay_once
+from mailer.relay import RelayPolicy, backoff_delay, claim_batch, relay_once
 from mailer.render import render
 from schema import OutboxEmail, OutboxStatus
 from tests.mailer.samples import RAZON_SOCIAL, SAMPLES

@@ -7,16 +7,15 @@ import pytest
 from sqlmodel import select
 
 from core import config
+from core.db import SessionFactory
 from mailer import queue_email
 from mailer.outbox import RELAY_TASK
-from mailer.relay import SessionFactory
 from schema import OutboxEmail, OutboxStatus
 from tests.conftest import real_worker
 from tests.mailer.samples import SAMPLES
 from tests.mailer.smtp import Sink
 from workers import queues
 from workers.app import app
-from workers.schedule import BEAT_SCHEDULE
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def mail_worker(redis_settings, smtp_server: Sink, smtp_port: int, monkeypatch) 
 def test_relay_runs_on_the_mail_queue_and_is_swept_every_minute():
     route = app.amqp.router.route({}, RELAY_TASK)
     assert route["queue"].name == queues.MAIL
-    sweeps = [e for e in BEAT_SCHEDULE.values() if e["task"] == RELAY_TASK]
+    sweeps = [e for e in app.conf.beat_schedule.values() if e["task"] == RELAY_TASK]
     assert [e["schedule"] for e in sweeps] == [60.0]
 
 

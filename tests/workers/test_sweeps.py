@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from core.clock import utcnow
+from core.config import Settings
 from schema import Certification, EvidenceSubmission, SubmissionStatus, TestSet
-from schema.base import utcnow
 from tests.vendor import GOOD
 from workers.app import app
-from workers.schedule import BEAT_SCHEDULE
+from workers.schedule import beat_schedule
 from workers.tasks.certifications import sweep_dispatch
 from workers.tasks.evidence import sweep
 from workflow.certifications import request_certification
@@ -16,12 +17,19 @@ from workflow.certifications import request_certification
 
 def test_every_scheduled_task_exists():
     import workers.tasks.certifications
+    import workers.tasks.deadlines
     import workers.tasks.evidence
     import workers.tasks.mail
     import workers.tasks.system  # noqa: F401
 
-    for name, entry in BEAT_SCHEDULE.items():
+    for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, name
+
+
+def test_the_deadline_scan_runs_as_often_as_configured():
+    schedule = beat_schedule(Settings(deadline_scan_seconds=120))
+    assert schedule["scan-deadlines"]["task"] == "sia.deadlines.scan"
+    assert schedule["scan-deadlines"]["schedule"] == 120.0
 
 
 def test_a_request_left_without_its_dispatch_is_swept(settings, engine, sent_tasks):

@@ -4,10 +4,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
+from core.clock import travel_to
 from core.storage import blob_path
+from rules.calendar import MEXICO_CITY
 from schema import (
     Certification,
     CertificationState,
+    ClockKind,
     EvidenceSubmission,
     Finding,
     FindingSource,
@@ -17,7 +20,8 @@ from schema import (
     TestSet,
 )
 from workflow.certifications import request_certification
-from workflow.dispatch import dispatch_test_set
+from workflow.clocks import current_clock
+from workflow.dispatch import Dispatched, dispatch_test_set
 from workflow.refusals import RequestRefused
 
 SENT = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # Fri 9 Jan 2026, 11:00 in Mexico City
@@ -26,6 +30,11 @@ SENT = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # Fri 9 Jan 2026, 11:00 in Mexic
 def _id(value: int | None) -> int:
     assert value is not None
     return value
+
+
+def _dispatch(session: Session, certification_id: int, at: datetime) -> Dispatched | None:
+    with travel_to(at):
+        return dispatch_test_set(session, certification_id)
 
 
 def _request(session: Session) -> Certification:
@@ -44,14 +53,15 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
     with Session(engine, expire_on_commit=False) as session:
         cert = _request(session)
         assert cert.state is CertificationState.SOLICITADA
-        done = dispatch_test_set(session, _id(cert.id), now=SENT)
+        done = _dispatch(session, _id(cert.id), SENT)
         session.commit()
         assert done is not None and done.round == 1
         # DOMAIN §4: sent Fri 2026-01-09 → 45th business day 2026-03-17, end of day local.
-        assert done.deadline.date() == date(2026, 3, 17)
+        assert done.deadline.astimezone(MEXICO_CITY).date() == date(2026, 3, 17)
         reloaded = session.exec(select(Certification)).one()
         assert reloaded.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
-        assert reloaded.evidence_due_at == done.deadline
+        clock = current_clock(session, reloaded, ClockKind.EVIDENCIA)
+        assert clock is not None and clock.due_at == done.deadline
         test_set = session.exec(select(TestSet)).one()
         assert test_set.round == 1 and test_set.document["desarrollador"]["rfc"] == "CAC840428RH1"
         assert test_set.answers and test_set.avisos_responses
@@ -77,9 +87,9 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
 def test_dispatch_twice_sends_one_set_and_one_email(settings, engine):
     with Session(engine, expire_on_commit=False) as session:
         cert = _request(session)
-        assert dispatch_test_set(session, _id(cert.id), now=SENT) is not None
+        assert _dispatch(session, _id(cert.id), SENT) is not None
         session.commit()
-        assert dispatch_test_set(session, _id(cert.id), now=SENT) is None
+        assert _dispatch(session, _id(cert.id), SENT) is None
         session.commit()
         assert len(session.exec(select(TestSet)).all()) == 1
         assert len(session.exec(select(OutboxEmail)).all()) == 1
@@ -88,7 +98,7 @@ def test_dispatch_twice_sends_one_set_and_one_email(settings, engine):
 def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings, engine):
     with Session(engine, expire_on_commit=False) as session:
         cert = _request(session)
-        dispatch_test_set(session, _id(cert.id), now=SENT)
+        _dispatch(session, _id(cert.id), SENT)
         first_set = session.exec(select(TestSet)).one()
         submission = EvidenceSubmission(
             certification_id=_id(cert.id),
@@ -118,10 +128,10 @@ def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings
         cert.state = CertificationState.CON_INCONSISTENCIAS  # as after the reviewer's rejection
         session.add(cert)
         session.commit()
-        done = dispatch_test_set(session, _id(cert.id), now=datetime(2026, 3, 25, 17, tzinfo=UTC))
+        done = _dispatch(session, _id(cert.id), datetime(2026, 3, 25, 17, tzinfo=UTC))
         session.commit()
         assert done is not None and done.round == 2
-        assert done.deadline.date() == date(2026, 4, 8)  # DOMAIN §4: 10th business day
+        assert done.deadline.astimezone(MEXICO_CITY).date() == date(2026, 4, 8)  # 10th business day
         session.refresh(cert)
         assert cert.round == 2 and cert.state is CertificationState.EN_ESPERA_DE_DOCUMENTOS
         second = session.exec(

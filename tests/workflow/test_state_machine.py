@@ -1,10 +1,22 @@
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from sqlmodel import Session, select
 
-from schema import AuditEvent, Certification, CertificationState, Organization, OrganizationKind
+from core.clock import travel_to
+from rules.calendar import MEXICO_CITY
+from schema import (
+    AuditEvent,
+    Certification,
+    CertificationState,
+    Clock,
+    ClockKind,
+    ClockState,
+    Organization,
+    OrganizationKind,
+)
+from workflow.clocks import current_clock
 from workflow.state_machine import (
     TRANSITIONS,
     Event,
@@ -15,8 +27,6 @@ from workflow.state_machine import (
 )
 
 S = CertificationState
-DEADLINE = datetime(2026, 3, 17, 5, 59, 59, tzinfo=UTC)
-NEEDS_DEADLINE = {S.EN_ESPERA_DE_DOCUMENTOS, S.EN_ANALISIS}
 
 # DOMAIN §3, written out independently of the code's table.
 EXPECTED = {
@@ -60,10 +70,6 @@ def _load(session: Session, cert_id: int | None) -> Certification:
     return session.exec(select(Certification).where(Certification.id == cert_id)).one()
 
 
-def _deadline_for(event: Event) -> datetime | None:
-    return DEADLINE if TRANSITIONS[event].target in NEEDS_DEADLINE else None
-
-
 def test_table_matches_domain():
     table = {
         (source, event): move.target
@@ -81,7 +87,7 @@ def test_every_state_event_pair(engine):
                 expected = EXPECTED.get((state, event))
                 if expected is None:
                     with pytest.raises(IllegalTransition, match=state.label):
-                        transition(session, cert, event, actor="t", deadline=_deadline_for(event))
+                        transition(session, cert, event, actor="t")
                     assert event not in allowed_events(state)
                     continue
                 audit = transition(
@@ -90,7 +96,6 @@ def test_every_state_event_pair(engine):
                     event,
                     actor="staff:7",
                     reason="motivo",
-                    deadline=_deadline_for(event),
                 )
                 assert cert.state is expected
                 assert (audit.from_state, audit.to_state) == (state.value, expected.value)
@@ -110,39 +115,42 @@ def test_open_certification_issues_folio_and_audit_event(engine):
         ]
 
 
-def test_deadlines_and_rounds(engine):
-    with Session(engine) as session:
-        cert = _certification_in(session, S.SOLICITADA)
-        transition(session, cert, Event.TEST_SET_SENT, actor="system", deadline=DEADLINE)
-        assert (cert.round, cert.evidence_due_at) == (1, DEADLINE)
-        transition(
-            session,
-            cert,
-            Event.EVIDENCE_ACCEPTED,
-            actor="system",
-            deadline=DEADLINE + timedelta(days=7),
-        )
-        assert cert.review_due_at == DEADLINE + timedelta(days=7)
-        transition(session, cert, Event.REJECTED, actor="staff:1", reason="montos")
-        transition(
-            session,
-            cert,
-            Event.TEST_SET_SENT,
-            actor="system",
-            deadline=DEADLINE + timedelta(days=30),
-        )
-        assert cert.round == 2 and cert.version == 5
-        session.commit()
+def _local(year: int, month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=MEXICO_CITY)
 
 
-def test_entering_a_timed_state_requires_a_deadline(engine):
+def test_timed_states_start_and_stop_their_clocks(engine):
+    """DOMAIN §4's worked examples, through the state machine: 45 business days from
+    2026-01-09, 5 from 2026-03-12, 10 from 2026-03-25."""
     with Session(engine) as session:
         cert = _certification_in(session, S.SOLICITADA)
-        with pytest.raises(ValueError, match="deadline"):
+
+        def clock(kind: ClockKind) -> Clock:
+            found = current_clock(session, cert, kind)
+            assert found is not None
+            return found
+
+        def last_day(kind: ClockKind) -> date:
+            return clock(kind).due_at.astimezone(MEXICO_CITY).date()
+
+        with travel_to(_local(2026, 1, 9)):
+            audit = transition(session, cert, Event.TEST_SET_SENT, actor="system")
+        assert (cert.round, last_day(ClockKind.EVIDENCIA)) == (1, date(2026, 3, 17))
+        assert clock(ClockKind.EVIDENCIA).due_at.astimezone(MEXICO_CITY).time().hour == 23
+        assert datetime.fromisoformat(audit.data["deadline"]) == clock(ClockKind.EVIDENCIA).due_at
+        with travel_to(_local(2026, 3, 12)):
+            transition(session, cert, Event.EVIDENCE_ACCEPTED, actor="system")
+        assert clock(ClockKind.EVIDENCIA).state is ClockState.DETENIDO
+        assert last_day(ClockKind.REVISION) == date(2026, 3, 20)
+        with travel_to(_local(2026, 3, 18)):
+            transition(session, cert, Event.REJECTED, actor="staff:1", reason="montos")
+        assert clock(ClockKind.REVISION).state is ClockState.DETENIDO
+        with travel_to(_local(2026, 3, 25)):
             transition(session, cert, Event.TEST_SET_SENT, actor="system")
-        cert2 = _certification_in(session, S.EN_ANALISIS)
-        with pytest.raises(ValueError, match="deadline"):
-            transition(session, cert2, Event.APPROVED, actor="staff:1", deadline=DEADLINE)
+        assert (cert.round, cert.version) == (2, 5)
+        assert last_day(ClockKind.EVIDENCIA) == date(2026, 4, 8)
+        assert clock(ClockKind.EVIDENCIA).term_days == 10
+        session.commit()
 
 
 def test_rolled_back_transition_changes_nothing(engine):
@@ -171,12 +179,12 @@ def test_racing_transitions_never_both_win(engine, db_url):
     barrier = threading.Barrier(2)
     outcomes: dict[Event, str] = {}
 
-    def attempt(event: Event, deadline: datetime | None) -> None:
+    def attempt(event: Event) -> None:
         with Session(engine) as session:
             c = _load(session, cert_id)
             barrier.wait()  # both have read "En espera de documentos" before either locks
             try:
-                transition(session, c, event, actor="race", deadline=deadline)
+                transition(session, c, event, actor="race")
                 session.commit()
                 outcomes[event] = "won"
             except IllegalTransition:
@@ -184,8 +192,8 @@ def test_racing_transitions_never_both_win(engine, db_url):
                 outcomes[event] = "lost"
 
     threads = [
-        threading.Thread(target=attempt, args=(Event.EVIDENCE_ACCEPTED, DEADLINE)),
-        threading.Thread(target=attempt, args=(Event.EXPIRED, None)),
+        threading.Thread(target=attempt, args=(Event.EVIDENCE_ACCEPTED,)),
+        threading.Thread(target=attempt, args=(Event.EXPIRED,)),
     ]
     for t in threads:
         t.start()

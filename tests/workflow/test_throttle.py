@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from core.clock import utcnow
 from schema import SignInFailure
-from schema.base import utcnow
 from workflow.throttle import (
     ACCOUNT_LIMIT,
     ADDRESS_LIMIT,

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from schema.base import utcnow
+from core.clock import utcnow
 from workers.app import app
 from workers.base import SiaTask
 from workflow.audit import verify_chain

@@ -1,10 +1,11 @@
 """Evidence intake through the vendor API: upload, stored bytes, reading, refusal or acceptance."""
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from core.clock import travel_to
 from core.storage import blob_path
 from evidence.formats.images import ImageRejected
 from review.app import create_app
@@ -12,12 +13,15 @@ from schema import (
     AuditEvent,
     Certification,
     CertificationState,
+    ClockKind,
+    ClockState,
     EvidenceSubmission,
     Finding,
     OutboxEmail,
 )
 from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import examine
+from workflow.clocks import current_clock
 from workflow.evidence import submission_blob
 from workflow.throttle import ACCOUNT_LIMIT
 
@@ -59,7 +63,10 @@ def test_readable_workbook_is_accepted_and_starts_the_review(engine, folio):
     assert examine(body["id"])["status"] == "aceptada"
     assert examine(body["id"]) is None  # a duplicate delivery changes nothing
     cert = _state(engine, folio)
-    assert cert.state is CertificationState.EN_ANALISIS and cert.review_due_at is not None
+    assert cert.state is CertificationState.EN_ANALISIS
+    with Session(engine) as session:
+        review = current_clock(session, cert, ClockKind.REVISION)
+        assert review is not None and review.state is ClockState.CORRIENDO
     status = client.get(body["url"], auth=AUTH).json()
     assert status["estado"] == "aceptada" and status["certificacion"]["estado"] == "En análisis"
     assert "hallazgos" not in status
@@ -137,11 +144,14 @@ def test_authentication_and_ownership(engine, folio):
 def test_upload_after_the_deadline_is_refused(engine, folio):
     with Session(engine) as session:
         cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
-        cert.evidence_due_at = datetime(2020, 1, 1, tzinfo=UTC)
-        session.add(cert)
-        session.commit()
-    response = _upload(TestClient(create_app()), folio, GOOD)
+        clock = current_clock(session, cert, ClockKind.EVIDENCIA)
+        assert clock is not None
+        due = clock.due_at
+    with travel_to(due + timedelta(seconds=1)):
+        response = _upload(TestClient(create_app()), folio, GOOD)
     assert response.status_code == 409 and "venció" in response.json()["detail"]
+    with travel_to(due - timedelta(seconds=1)):
+        assert _upload(TestClient(create_app()), folio, GOOD).status_code == 202
 
 
 def test_findings_are_replaced_not_duplicated(engine, folio):
