@@ -200,7 +200,7 @@ def _remind(
             moment.threshold,
             certification.folio,
             moment.at.isoformat(),
-            now.isoformat(),
+            now.astimezone(moment.at.tzinfo).isoformat(),
         )
         summary.skipped_reminders.append(entry)
     else:
