@@ -34,3 +34,129 @@ def test_cli_reads_the_table(settings, engine):
         session.add(NonWorkingDay(day=date(2026, 4, 2), description="Jueves Santo", source="DOF"))
         session.commit()
     assert CliRunner().invoke(sia, ["calendar", "add", "2026-03-25", "10"]).output == "2026-04-09\n"
+
+
+def _dispatched(engine, rfc: str, at: datetime) -> int:
+    from core.clock import travel_to
+    from workflow.certifications import request_certification
+    from workflow.dispatch import dispatch_test_set
+
+    with travel_to(at), Session(engine, expire_on_commit=False) as session:
+        cert = request_certification(
+            session, rfc=rfc, email="a@nandu.example", razon_social=None, actor="t"
+        )
+        session.commit()
+        assert cert.id is not None
+        dispatch_test_set(session, cert.id)
+        session.commit()
+        return cert.id
+
+
+def _last_day(engine, certification_id: int) -> date:
+    from rules.calendar import MEXICO_CITY
+    from schema import Certification, ClockKind
+    from workflow.clocks import current_clock
+
+    with Session(engine) as session:
+        certification = session.get(Certification, certification_id)
+        assert certification is not None
+        clock = current_clock(session, certification, ClockKind.EVIDENCIA)
+        assert clock is not None
+        return clock.due_at.astimezone(MEXICO_CITY).date()
+
+
+HOLY_THURSDAY, HOLY_FRIDAY = date(2026, 4, 2), date(2026, 4, 3)
+
+
+def test_publishing_holy_week_moves_running_deadlines_and_never_reopens_a_passed_one(
+    settings, engine, sent_tasks
+):
+    from core.clock import travel_to
+    from rules.calendar import MEXICO_CITY
+    from schema import AuditEvent
+    from workflow.calendar import add_non_working_day, remove_non_working_day
+
+    passed = _dispatched(engine, "CAC840428RH1", datetime(2026, 1, 9, 10, tzinfo=MEXICO_CITY))
+    pending = _dispatched(engine, "GODE561231GR8", datetime(2026, 3, 25, 10, tzinfo=MEXICO_CITY))
+    assert (_last_day(engine, passed), _last_day(engine, pending)) == (
+        date(2026, 3, 17),
+        date(2026, 5, 28),
+    )
+    with travel_to(datetime(2026, 3, 30, 12, tzinfo=MEXICO_CITY)):
+        with Session(engine) as session:
+            for day in (HOLY_THURSDAY, HOLY_FRIDAY):
+                change = add_non_working_day(session, day, "Semana Santa", actor="admin:1")
+                assert [m.clock.certification_id for m in change.moved] == [pending]
+            session.commit()
+        assert _last_day(engine, pending) == date(2026, 6, 1)  # two business days later
+        assert _last_day(engine, passed) == date(2026, 3, 17)  # passed: stays passed
+        with Session(engine) as session:
+            remove_non_working_day(session, HOLY_THURSDAY, actor="admin:1")
+            remove_non_working_day(session, HOLY_FRIDAY, actor="admin:1")
+            session.commit()
+        assert _last_day(engine, pending) == date(2026, 5, 28)
+    with Session(engine) as session:
+        actions = [
+            (e.action, e.entity_id)
+            for e in session.exec(select(AuditEvent).where(AuditEvent.actor == "admin:1"))
+        ]
+    assert actions.count(("deadline.recomputed", pending)) == 4
+    assert [a for a, _ in actions if a.startswith("calendar.")] == [
+        "calendar.day_added",
+        "calendar.day_added",
+        "calendar.day_removed",
+        "calendar.day_removed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("day", "reason", "message"),
+    [
+        (date(2026, 1, 1), "Año nuevo", "descanso obligatorio"),
+        (date(2026, 4, 4), "Sábado de Gloria", "fin de semana"),
+        (date(2026, 4, 2), "   ", "motivo"),
+        (date(2026, 4, 2), "x" * 201, "200 caracteres"),
+    ],
+)
+def test_adding_a_day_that_is_already_non_working_is_refused(engine, day, reason, message):
+    from workflow.calendar import add_non_working_day
+    from workflow.refusals import CalendarRefused
+
+    with Session(engine) as session, pytest.raises(CalendarRefused, match=message):
+        add_non_working_day(session, day, reason, actor="t")
+
+
+def test_a_day_is_published_once_and_only_published_days_are_removed(settings, engine):
+    from workflow.calendar import add_non_working_day, remove_non_working_day
+    from workflow.refusals import CalendarReason, CalendarRefused
+
+    with Session(engine) as session:
+        add_non_working_day(session, HOLY_THURSDAY, "Jueves Santo", actor="t")
+        with pytest.raises(CalendarRefused) as again:
+            add_non_working_day(session, HOLY_THURSDAY, "Jueves Santo", actor="t")
+        assert again.value.reason is CalendarReason.ALREADY_NON_WORKING
+        with pytest.raises(CalendarRefused) as missing:
+            remove_non_working_day(session, HOLY_FRIDAY, actor="t")
+        assert missing.value.reason is CalendarReason.NOT_IN_CALENDAR
+        with pytest.raises(CalendarRefused) as statutory:
+            remove_non_working_day(session, date(2026, 9, 16), actor="t")
+        assert statutory.value.reason is CalendarReason.STATUTORY
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_calendar_administration_from_the_command_line(settings, engine):
+    runner = CliRunner()
+    added = runner.invoke(sia, ["calendar", "add-day", "2026-04-02", "Jueves Santo"])
+    assert added.exit_code == 0 and "Calendario actualizado (02/abr/2026)" in added.output
+    listed = runner.invoke(sia, ["calendar", "list", "2026"]).output.splitlines()
+    assert "2026-04-02  02/abr/2026  [publicado]  Jueves Santo" in listed
+    assert any(line.startswith("2026-03-16  16/mar/2026  [ley]") for line in listed)
+    assert len(listed) == len(statutory_rest_days(2026)) + 1
+    again = runner.invoke(sia, ["calendar", "add-day", "2026-04-02", "Jueves Santo"])
+    assert again.exit_code == 1 and "ya está en el calendario" in again.output
+    malformed = runner.invoke(sia, ["calendar", "add-day", "2026-02-30", "x"])
+    assert malformed.exit_code == 2 and "no es una fecha AAAA-MM-DD" in malformed.output
+    removed = runner.invoke(sia, ["calendar", "remove-day", "2026-04-02"])
+    assert removed.exit_code == 0, removed.output
+    gone = runner.invoke(sia, ["calendar", "remove-day", "2026-04-02"])
+    assert gone.exit_code == 1 and "no está en el calendario" in gone.output
