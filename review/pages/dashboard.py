@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
+from core.clock import utcnow
 from review.deps import CurrentStaff, DbSession
 from review.templating import templates
 from schema import (
@@ -13,7 +14,6 @@ from schema import (
     CertificationState,
     Clock,
     ClockKind,
-    ClockState,
     Organization,
 )
 
@@ -49,7 +49,7 @@ def dashboard(request: Request, staff: CurrentStaff, session: DbSession) -> HTML
         {
             "staff": staff,
             "rows": listed,
-            "late": ClockState.VENCIDO,
             "in_review": CertificationState.EN_ANALISIS,
+            "now": utcnow(),
         },
     )

@@ -2,6 +2,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.calendar import calendar_group
+from rules.calendar import statutory_rest_days
 
 # The command reads the published non-working days from the database the settings point at.
 pytestmark = [
@@ -68,3 +69,20 @@ def test_bad_input_exits_2_with_a_spanish_message(args, fragment):
     assert result.output.startswith("Error: ")
     assert "Usage" not in result.output
     assert "Invalid" not in result.output
+
+
+def test_calendar_administration_from_the_command_line():
+    added = run("add-day", "2026-04-02", "Jueves Santo")
+    assert added.exit_code == 0 and "Calendario actualizado (02/abr/2026)" in added.output
+    listed = run("list", "2026").output.splitlines()
+    assert "2026-04-02  02/abr/2026  [publicado]  Jueves Santo" in listed
+    assert any(line.startswith("2026-03-16  16/mar/2026  [ley]") for line in listed)
+    assert len(listed) == len(statutory_rest_days(2026)) + 1
+    again = run("add-day", "2026-04-02", "Jueves Santo")
+    assert again.exit_code == 1 and "ya está en el calendario" in again.output
+    malformed = run("add-day", "2026-02-30", "x")
+    assert malformed.exit_code == 2 and "no es una fecha AAAA-MM-DD" in malformed.output
+    removed = run("remove-day", "2026-04-02")
+    assert removed.exit_code == 0, removed.output
+    gone = run("remove-day", "2026-04-02")
+    assert gone.exit_code == 1 and "no está en el calendario" in gone.output

@@ -55,3 +55,31 @@ def test_missing_form_fields_get_a_page_not_a_crash(settings):
     response = TestClient(create_app()).post("/ingresar", data={})
     assert response.status_code == 401
     assert "Correo o contraseña incorrectos" in response.text
+
+
+def test_a_breached_review_sla_shows_a_badge_on_the_panel(reviewer, folio, engine, sent_tasks):
+    from datetime import timedelta
+    from functools import partial
+
+    from sqlmodel import Session, select
+
+    from core.clock import travel_to, utcnow
+    from core.db import session_scope
+    from schema import Certification
+    from workflow.deadlines import scan
+    from workflow.state_machine import Event, transition
+
+    client = TestClient(create_app())
+    client.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    with travel_to(utcnow() - timedelta(days=14)), Session(engine) as session:
+        certification = session.exec(select(Certification).where(Certification.folio == folio))
+        transition(session, certification.one(), Event.EVIDENCE_ACCEPTED, actor="t")
+        session.commit()
+    assert "Plazo de revisión vencido" in client.get("/panel").text  # breached, scan or not
+    assert scan(partial(session_scope, engine)).sla_alerts == [folio]
+    assert "Plazo de revisión vencido" in client.get("/panel").text
+    with Session(engine) as session:
+        certification = session.exec(select(Certification).where(Certification.folio == folio))
+        transition(session, certification.one(), Event.APPROVED, actor="staff:1")
+        session.commit()
+    assert "Plazo de revisión vencido" not in client.get("/panel").text

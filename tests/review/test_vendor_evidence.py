@@ -1,3 +1,5 @@
+import re
+
 from fastapi.testclient import TestClient
 
 from review.app import create_app
@@ -48,6 +50,9 @@ def test_unreadable_file_shows_the_reasons(folio):
     examine(int(status_url.rsplit("/", 1)[1]))
     page = client.get(status_url)
     assert "Rechazada" in page.text and "WB-FORMAT" in page.text and "PDF" in page.text
+    # The term still runs: its last moment and the business days left are shown.
+    assert "Fecha límite de entrega" in page.text
+    assert re.search(r"quedan \d+ días hábiles después de hoy", page.text)
 
 
 def test_the_form_makes_a_guesser_wait(folio):

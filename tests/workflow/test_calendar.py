@@ -141,22 +141,3 @@ def test_a_day_is_published_once_and_only_published_days_are_removed(settings, e
         with pytest.raises(CalendarRefused) as statutory:
             remove_non_working_day(session, date(2026, 9, 16), actor="t")
         assert statutory.value.reason is CalendarReason.STATUTORY
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_calendar_administration_from_the_command_line(settings, engine):
-    runner = CliRunner()
-    added = runner.invoke(sia, ["calendar", "add-day", "2026-04-02", "Jueves Santo"])
-    assert added.exit_code == 0 and "Calendario actualizado (02/abr/2026)" in added.output
-    listed = runner.invoke(sia, ["calendar", "list", "2026"]).output.splitlines()
-    assert "2026-04-02  02/abr/2026  [publicado]  Jueves Santo" in listed
-    assert any(line.startswith("2026-03-16  16/mar/2026  [ley]") for line in listed)
-    assert len(listed) == len(statutory_rest_days(2026)) + 1
-    again = runner.invoke(sia, ["calendar", "add-day", "2026-04-02", "Jueves Santo"])
-    assert again.exit_code == 1 and "ya está en el calendario" in again.output
-    malformed = runner.invoke(sia, ["calendar", "add-day", "2026-02-30", "x"])
-    assert malformed.exit_code == 2 and "no es una fecha AAAA-MM-DD" in malformed.output
-    removed = runner.invoke(sia, ["calendar", "remove-day", "2026-04-02"])
-    assert removed.exit_code == 0, removed.output
-    gone = runner.invoke(sia, ["calendar", "remove-day", "2026-04-02"])
-    assert gone.exit_code == 1 and "no está en el calendario" in gone.output
