@@ -67,7 +67,7 @@ class ScanSummary:
     def to_json(self) -> dict[str, Any]:
         """What the scan did, for operators (Spanish keys, like every JSON people read)."""
         return {
-            "ahora": self.now.isoformat(),
+            "ahora": self.now.astimezone(get_settings().tz).isoformat(),
             "recordatorios": self.reminders,
             "recordatorios_omitidos": self.skipped_reminders,
             "vencidas": self.expired,
