@@ -388,10 +388,10 @@ def _full_scan(engine: Any, rows: int, timings: dict[str, Any], failures: list[s
     now = timings["now"]
     with travel_to(now):  # as `sia deadlines scan --now` does: every part sees the same moment
         started = time.perf_counter()
-        first = scan(factory, now=now)
+        first = scan(factory)
         elapsed = time.perf_counter() - started
         started = time.perf_counter()
-        second = scan(factory, now=now)
+        second = scan(factory)
         again = time.perf_counter() - started
     done = {
         "reminders": len(first.reminders),

@@ -9,6 +9,7 @@ Targets: p50 ≤ 3 s; one guarded child process per upload (the worker logs one 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -189,6 +190,7 @@ def main() -> None:
             process.wait(30)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ DEADLINES_TASK = "sia.deadlines.scan"
 # A reminder whose moment passed longer ago than this (the system was down) is not sent late.
 STALE_AFTER = timedelta(days=1)
 BATCH = 5000  # clocks per kind per scan; the rest wait for the next scan
+ALERT_CHUNK = 100  # breached review SLAs per transaction, and per alert email
+# How long an expiry held by an upload in examination waits before it is looked at again.
+EXAMINATION_RECHECK = timedelta(minutes=1)
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +90,22 @@ def due_clock_ids(session: Session, kind: ClockKind, now: datetime, limit: int) 
     return [i for i in ids if i is not None]
 
 
-def scan(transaction: SessionFactory, *, now: datetime | None = None) -> ScanSummary:
-    now = now or utcnow()
+def scan(transaction: SessionFactory) -> ScanSummary:
+    """Act on every clock whose moment has come by ``utcnow()`` (``travel_to`` moves it)."""
+    now = utcnow()
     summary = ScanSummary(now)
     with transaction() as session:
+        calendar = load_calendar(session)
         evidence = due_clock_ids(session, ClockKind.EVIDENCIA, now, BATCH)
     for clock_id in evidence:
         with transaction() as session:
-            _evidence_clock(session, clock_id, now, summary)
+            _evidence_clock(session, clock_id, now, calendar, summary)
     with transaction() as session:
         review = due_clock_ids(session, ClockKind.REVISION, now, BATCH)
-        if review:
-            _review_clocks(session, review, now, summary)
+    for start in range(0, len(review), ALERT_CHUNK):
+        # A chunk per transaction: the audit chain's head stays locked only briefly.
+        with transaction() as session:
+            _review_clocks(session, review[start : start + ALERT_CHUNK], now, calendar, summary)
     return summary
 
 
@@ -136,7 +143,13 @@ def _claim(
     return True
 
 
-def _evidence_clock(session: Session, clock_id: int, now: datetime, summary: ScanSummary) -> None:
+def _evidence_clock(
+    session: Session,
+    clock_id: int,
+    now: datetime,
+    calendar: BusinessCalendar,
+    summary: ScanSummary,
+) -> None:
     clock = _locked(session, clock_id, now)
     if clock is None:
         return
@@ -144,15 +157,16 @@ def _evidence_clock(session: Session, clock_id: int, now: datetime, summary: Sca
     assert certification is not None
     if _stale(session, clock, certification, S.EN_ESPERA_DE_DOCUMENTOS, now):
         return
-    calendar = load_calendar(session)
-    tz = get_settings().tz
-    for moment in pending(clock, calendar, tz, done_actions(session, clock)):
+    for moment in pending(clock, calendar, get_settings().tz, done_actions(session, clock)):
         if moment.at > now:
             break
         if moment.action is DeadlineAction.RECORDATORIO:
             _remind(session, clock, certification, moment, calendar, now, summary)
         elif _has_upload_in_examination(session, certification):
-            # Received in time and still being read: its outcome decides, not the clock.
+            # Received in time and still being read: its outcome decides, not the clock. It
+            # steps aside meanwhile, so that it does not stand before newer due clocks.
+            clock.next_at = now + EXAMINATION_RECHECK
+            session.add(clock)
             summary.waiting_for_examination.append(certification.folio)
             return
         elif _claim(session, clock, moment, ActionOutcome.HECHO, now):
@@ -272,12 +286,27 @@ def _expire(session: Session, clock: Clock, certification: Certification, now: d
 
 
 def _review_clocks(
-    session: Session, clock_ids: Sequence[int], now: datetime, summary: ScanSummary
+    session: Session,
+    clock_ids: Sequence[int],
+    now: datetime,
+    calendar: BusinessCalendar,
+    summary: ScanSummary,
 ) -> None:
-    """Breached review SLAs: one alert listing them all to the supervisors; never a decision."""
+    """Breached review SLAs: one alert listing them to the supervisors; never a decision.
+
+    With nobody to alert nothing is recorded, so the alert goes out once somebody can read it.
+    """
+    recipients = _supervisors(session)
+    if not recipients:
+        logger.error(
+            "%d review SLAs may be breached but no active supervisor or administrator exists "
+            "to alert; they stay due",
+            len(clock_ids),
+        )
+        return
     alerts: list[dict[str, Any]] = []
     claimed: list[int] = []
-    calendar, tz = load_calendar(session), get_settings().tz
+    tz = get_settings().tz
     for clock_id in clock_ids:
         clock = _locked(session, clock_id, now)
         if clock is None:
@@ -320,14 +349,6 @@ def _review_clocks(
         )
         summary.sla_alerts.append(certification.folio)
     if not alerts:
-        return
-    recipients = _supervisors(session)
-    if not recipients:
-        logger.error(
-            "review SLA breached for %s but no active supervisor or administrator "
-            "has an email to alert",
-            ", ".join(a["folio"] for a in alerts),
-        )
         return
     digest = hashlib.sha256(",".join(map(str, sorted(claimed))).encode()).hexdigest()[:32]
     queue_email(

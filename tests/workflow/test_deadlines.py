@@ -297,3 +297,31 @@ def test_two_scans_at_once_act_once_per_due_item(settings, engine, db_url, tmp_p
     # Per certification: the 10-day reminder (skipped: long past), the 3-day one, the 0-day one
     # (skipped: the deadline is over), the expiry.
     assert (transitions, actions) == (5, 20)
+
+
+def test_with_nobody_to_alert_a_breached_sla_stays_due_until_somebody_can_read_it(
+    settings, engine, sent_tasks, caplog
+):
+    cert_id = _request_and_dispatch(engine)
+    with travel_to(local(2026, 3, 12)), Session(engine) as session:
+        certification = session.get(Certification, cert_id)
+        assert certification is not None
+        transition(session, certification, Event.EVIDENCE_ACCEPTED, actor="t")
+        session.commit()
+    assert _scan(engine, local(2026, 3, 23)).sla_alerts == []
+    assert "no active supervisor" in caplog.text
+    with Session(engine) as session:
+        session.add(
+            StaffUser(
+                email="admin@infonavit.example",
+                full_name="A",
+                role=StaffRole.ADMINISTRADOR,
+                password_hash=hash_password("x" * 12),
+            )
+        )
+        session.commit()
+    assert _scan(engine, local(2026, 3, 23, 10)).sla_alerts == [
+        _certification(engine, cert_id).folio
+    ]
+    [alert] = _emails(engine, "alerta_sla_revision")
+    assert alert.recipients == ["admin@infonavit.example"]
