@@ -382,7 +382,7 @@ def _full_scan(engine: Any, rows: int, timings: dict[str, Any], failures: list[s
     from core.clock import travel_to
     from core.db import session_scope
     from schema import Certification, CertificationState, Clock, ClockState, OutboxEmail
-    from workflow.deadlines import scan
+    from workflow.deadlines import ALERT_CHUNK, scan
 
     factory = partial(session_scope, engine)
     now = timings["now"]
@@ -430,7 +430,8 @@ def _full_scan(engine: Any, rows: int, timings: dict[str, Any], failures: list[s
                 col(Clock.next_at) <= now,
             )
         ).one()
-    mail = {"recordatorio_plazo": DUE // 4, "vencimiento": DUE // 4, "alerta_sla_revision": 1}
+    alerts = -(-(DUE // 2) // ALERT_CHUNK)  # one alert email per chunk of breached SLAs
+    mail = {"recordatorio_plazo": DUE // 4, "vencimiento": DUE // 4, "alerta_sla_revision": alerts}
     print(
         f"  outbox afterwards: {outbox}; certifications vencidas: {expired}; "
         f"running clocks still due: {running_due}"
