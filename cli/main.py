@@ -14,6 +14,7 @@ from cli.calendar import calendar_group
 from cli.certification import certification_group
 from cli.database import migrate
 from cli.deadlines import deadlines_group
+from cli.efirma import efirma_group
 from cli.evidence import evidence
 from cli.params import SpanishGroup
 from cli.processes import beat, flower, ping, web, worker
@@ -41,6 +42,7 @@ for command in (
     calendar_group,
     certification_group,
     deadlines_group,
+    efirma_group,
     evidence,
     retention,
     testset_group,

@@ -7,6 +7,7 @@ for the database, Celery or the workbook readers.
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from typing import IO, Any
 
@@ -211,3 +212,12 @@ class PositiveIntParam(click.ParamType[int]):
                 f"«{value}» no es un número entero de {self.name} mayor que cero.", param, ctx
             )
         return int(text)
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def stdin_line() -> str:
+    """A secret given on standard input (a script's pipe): its first line, without the newline."""
+    return sys.stdin.readline().rstrip("\r\n")

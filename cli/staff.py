@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from cli import params
 from cli.database import prepare_database
 from cli.params import EntradaInvalida, SpanishCommand
 
@@ -14,10 +13,6 @@ MIN_PASSWORD_LENGTH = 12
 # (tests/cli keeps the two equal).
 ROLES = ("revisor", "supervisor", "administrador")
 PROMPT_ATTEMPTS = 3
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
 
 
 def _too_short(password: str) -> bool:
@@ -50,11 +45,11 @@ def _password(ctx: click.Context, given: str | None) -> str:
     if given is not None:
         source = "--password"
         password = given
-    elif stdin_is_terminal():
+    elif params.stdin_is_terminal():
         return _prompted_password()
     else:
         source = "la entrada estándar"
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = params.stdin_line()
         if not password:
             raise EntradaInvalida(
                 "falta la contraseña: use --password, escríbala en la primera línea de la "

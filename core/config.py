@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # The back office's Ed25519 key that signs avisos responses (PKCS#8 PEM). Production points
     # this at a provisioned file; the embedded default generates one under the storage dir.
     avisos_key_file: Path | None = None
+    # Directory of the certification authorities' certificates (DER or PEM) that issue
+    # e.firmas: SAT's in production. Unset, no e.firma can be validated (`sia efirma verify`
+    # then needs --trust).
+    efirma_trust_dir: Path | None = None
     timezone: str = "America/Mexico_City"
     mail_from: str = "SIA Certificación <no-responder@sia.infonavit.example>"
     base_url: str = "http://127.0.0.1:8000"

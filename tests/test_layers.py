@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER = {
     "rules": 0,
     "evidence": 0,
+    "efirma": 0,
     "core": 1,
     "schema": 1,
     "mailer": 2,

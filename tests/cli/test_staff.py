@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
-from cli import staff
+from cli import params
 from cli.main import sia
 from core.security import verify_password
 from schema import StaffUser
@@ -29,7 +29,7 @@ def _stored_hash(engine) -> str:
 
 @pytest.fixture
 def terminal(monkeypatch):
-    monkeypatch.setattr(staff, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(params, "stdin_is_terminal", lambda: True)
 
 
 def test_password_option(engine):
