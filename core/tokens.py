@@ -26,7 +26,7 @@ def read_token(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
-        raise TokenError("El token expiró; solicita uno nuevo en /api/v1/sesiones.") from None
+        raise TokenError("El token expiró; solicite uno nuevo en /api/v1/sesiones.") from None
     except BadSignature:
         raise TokenError("El token no es válido.") from None
     if not isinstance(payload, dict):

@@ -13,10 +13,12 @@ from review import errors
 from review.api import docs, evidence, keys, review, sandbox
 from review.api.models.health import Salud
 from review.health import probe_broker, probe_database
+from review.limits import BODY_LIMIT, BodyLimit
 from review.pages import dashboard, session, vendor_evidence
 from review.templating import templates
 
 SESSION_HOURS = 8
+API_PREFIX = "/api/v1"
 
 
 def create_app() -> FastAPI:
@@ -32,6 +34,8 @@ def create_app() -> FastAPI:
     )
 
     settings = get_settings()
+    # The last one added runs first: the request id and the catch-all 500 around everything,
+    # then the body limit, before the session cookie is even read.
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret(),
@@ -40,12 +44,18 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(
+        BodyLimit,
+        limit=BODY_LIMIT,
+        exempt=[API_PREFIX + evidence.UPLOAD_PATH, vendor_evidence.UPLOAD_PATH],
+    )
+    app.add_middleware(errors.RequestGuard)
     errors.install(app)
     docs.install(app)
-    app.include_router(keys.router, prefix="/api/v1")
-    app.include_router(sandbox.router, prefix="/api/v1")
-    app.include_router(evidence.router, prefix="/api/v1")
-    app.include_router(review.router, prefix="/api/v1")
+    app.include_router(keys.router, prefix=API_PREFIX)
+    app.include_router(sandbox.router, prefix=API_PREFIX)
+    app.include_router(evidence.router, prefix=API_PREFIX)
+    app.include_router(review.router, prefix=API_PREFIX)
     app.include_router(session.router)
     app.include_router(dashboard.router)
     app.include_router(vendor_evidence.router)

@@ -24,6 +24,8 @@ DbSession = Annotated[Session, Depends(db_session)]
 
 
 class SignInRequired(HTTPException):
+    """A page's visitor must sign in first; ``review.errors`` answers it as a bare redirect."""
+
     def __init__(self) -> None:
         super().__init__(status.HTTP_303_SEE_OTHER, headers={"Location": "/ingresar"})
 

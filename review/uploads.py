@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from email.message import Message
 
 from fastapi import HTTPException, Request, status
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+from review.inputs import clean_filename
 
 FORM_OVERHEAD = 64 * 1024  # other fields and part headers
 FIELD_LIMIT = 4 * 1024  # a text field (RFC, password, folio) is short
@@ -123,20 +125,22 @@ async def read_upload(request: Request, *, field: str, limit: int) -> UploadedFi
     # file sent in the wrong field is told so whatever its size. The stream is cut off at the
     # limit all the same.
     collector = _Collector(field, limit)
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": collector.on_part_begin,
-            "on_header_field": collector.on_header_field,
-            "on_header_value": collector.on_header_value,
-            "on_header_end": collector.on_header_end,
-            "on_headers_finished": collector.on_headers_finished,
-            "on_part_data": collector.on_part_data,
-            "on_part_end": collector.on_part_end,
-        },
-    )
     received = 0
+    # FormParserError is the root of python-multipart's errors: the parser's own and the
+    # constructor's (a boundary over 256 bytes), which used to escape as a 500.
     try:
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": collector.on_part_begin,
+                "on_header_field": collector.on_header_field,
+                "on_header_value": collector.on_header_value,
+                "on_header_end": collector.on_header_end,
+                "on_headers_finished": collector.on_headers_finished,
+                "on_part_data": collector.on_part_data,
+                "on_part_end": collector.on_part_end,
+            },
+        )
         async for chunk in request.stream():
             received += len(chunk)
             parser.write(chunk)
@@ -145,7 +149,7 @@ async def read_upload(request: Request, *, field: str, limit: int) -> UploadedFi
             if received > limit + FORM_OVERHEAD:
                 raise UploadTooLarge(limit)
         parser.finalize()
-    except MultipartParseError:
+    except FormParserError:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, detail="El cuerpo multipart/form-data está mal formado."
         ) from None
@@ -153,4 +157,6 @@ async def read_upload(request: Request, *, field: str, limit: int) -> UploadedFi
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, detail=f"Falta el archivo en el campo «{field}»."
         )
-    return UploadedFile(collector.filename or "evidencia", collector.data, collector.fields)
+    # The name is metadata: cleaned rather than a reason to refuse the workbook.
+    filename = clean_filename(collector.filename or "") or "evidencia"
+    return UploadedFile(filename, collector.data, collector.fields)

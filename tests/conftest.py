@@ -38,6 +38,17 @@ REDIS_URL = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
 REDIS_BROKER_DB, REDIS_RESULTS_DB = 13, 14
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test is marked by what it uses, so `-m "not redis"` (or "not postgres") leaves out every
+    # test that would touch that server, marked by hand or not.
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "redis_server" in fixtures:
+            item.add_marker(pytest.mark.redis)
+        if "pg_template" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+
+
 def point_celery_at(conf: dict[str, Any]) -> None:
     """Re-point the process's Celery app; its cached connections and backend go with the old
     URLs, so they are dropped too (production configures the app once per process)."""

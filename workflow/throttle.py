@@ -84,7 +84,7 @@ class Throttled(Exception):
     def __init__(self, seconds: int) -> None:
         minutes = max(1, math.ceil(seconds / 60))
         unit = "minuto" if minutes == 1 else "minutos"
-        super().__init__(f"Demasiados intentos fallidos. Vuelve a intentarlo en {minutes} {unit}.")
+        super().__init__(f"Demasiados intentos fallidos. Vuelva a intentarlo en {minutes} {unit}.")
         self.seconds = seconds
 
 

@@ -17,6 +17,7 @@ from evidence.limits import WORKBOOK_MAX_BYTES
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.evidence import EstadoEvidencia, EvidenciaRecibida
 from review.deps import DbSession, client_address
+from review.inputs import DbId, Text, refuse_control_characters
 from review.intake import store_upload, submission_status
 from review.uploads import read_upload
 from schema import Certification, EvidenceSubmission, Organization
@@ -43,6 +44,7 @@ class _Utf8Basic(HTTPBasic):
 
 _basic = _Utf8Basic(auto_error=False, description="RFC del desarrollador y su contraseña SIA")
 UPLOAD_FIELD = "archivo"
+UPLOAD_PATH = "/certificaciones/{folio}/evidencias"
 
 
 def current_vendor(
@@ -52,6 +54,10 @@ def current_vendor(
 ) -> Organization:
     vendor = None
     if credentials is not None:  # no credentials at all is no guess: nothing to count
+        # Both reach the database (the RFC in a query and the throttling key).
+        refuse_control_characters(
+            {"usuario": credentials.username, "contraseña": credentials.password}, "header"
+        )
         vendor = throttled(
             session,
             vendor_attempt(credentials.username, client_address(request)),
@@ -96,7 +102,7 @@ _UPLOAD_BODY: dict[str, Any] = {
 
 
 @router.post(
-    "/certificaciones/{folio}/evidencias",
+    UPLOAD_PATH,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Sube el libro de evidencias (multipart/form-data, campo «archivo», máx. 5 MiB)",
     response_model=EvidenciaRecibida,
@@ -120,6 +126,7 @@ _UPLOAD_BODY: dict[str, Any] = {
                 "el plazo",
                 413: "El archivo excede 5 MiB",
                 415: "El cuerpo no es multipart/form-data",
+                422: INVALID,
                 429: THROTTLED,
             }
         ),
@@ -131,7 +138,7 @@ async def post_evidence(
     response: Response,
     session: DbSession,
     vendor: Vendor,
-    folio: Annotated[str, Path(description="Folio de la solicitud de certificación")],
+    folio: Annotated[Text, Path(description="Folio de la solicitud de certificación")],
 ) -> EvidenciaRecibida:
     uploaded = await read_upload(request, field=UPLOAD_FIELD, limit=WORKBOOK_MAX_BYTES)
     body, code = await run_in_threadpool(store_upload, session, vendor, folio, uploaded)
@@ -158,7 +165,7 @@ async def post_evidence(
 def get_evidence(
     session: DbSession,
     vendor: Vendor,
-    submission_id: Annotated[int, Path(description="Identificador de la evidencia")],
+    submission_id: Annotated[DbId, Path(description="Identificador de la evidencia")],
 ) -> EstadoEvidencia:
     submission = session.exec(
         select(EvidenceSubmission)

@@ -17,6 +17,7 @@ from review.api.models.review import (
     RevisionEvidencia,
 )
 from review.deps import DbSession, StaffApi
+from review.inputs import DbId
 from schema import Certification, EvidenceSubmission, Finding, Organization, TestSet
 
 router = APIRouter(tags=["revisión"])
@@ -38,7 +39,7 @@ router = APIRouter(tags=["revisión"])
 def submission_review(
     session: DbSession,
     _staff: StaffApi,
-    submission_id: Annotated[int, Path(description="Identificador de la evidencia")],
+    submission_id: Annotated[DbId, Path(description="Identificador de la evidencia")],
 ) -> RevisionEvidencia:
     submission = session.get(EvidenceSubmission, submission_id)
     if submission is None:

@@ -41,7 +41,9 @@ def _unauthorized(message: str) -> HTTPException:
     response_description="Token de la sesión",
     responses=error_responses(
         {
+            400: "El cuerpo no se puede leer (por ejemplo, no es UTF-8)",
             401: "Credenciales incorrectas del desarrollador o del patrón",
+            413: "El cuerpo excede 64 KiB",
             422: INVALID,
             429: THROTTLED,
         }

@@ -11,6 +11,7 @@ from sqlmodel import select
 from core.clock import utcnow
 from core.security import verify_password
 from review.deps import STAFF_SESSION_KEY, DbSession, client_address
+from review.inputs import Text
 from review.templating import templates
 from schema import StaffUser
 from workflow.audit import record_event
@@ -34,8 +35,8 @@ def sign_in_form(request: Request) -> HTMLResponse:
 def sign_in(
     request: Request,
     session: DbSession,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    email: Annotated[Text, Form(max_length=320)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
 ) -> Response:
     address = email.strip().lower()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +14,8 @@ from core.clock import utcnow
 from evidence.limits import WORKBOOK_MAX_BYTES
 from review.api.models.evidence import EvidenciaRecibida
 from review.deps import DbSession, client_address
+from review.errors import validation_detail
+from review.inputs import DbId, refuse_control_characters
 from review.intake import store_upload, submission_status
 from review.templating import templates
 from review.uploads import UploadedFile, read_upload
@@ -22,6 +27,8 @@ from workflow.vendors import authenticate_vendor, vendor_attempt
 
 router = APIRouter(include_in_schema=False)
 VENDOR_SESSION_KEY = "vendor_id"
+UPLOAD_PATH = "/portal/evidencias"
+TEXT_FIELDS = ("rfc", "password", "folio")
 
 
 def _form(request: Request, error: str | None, values: dict[str, str], code: int) -> HTMLResponse:
@@ -64,12 +71,20 @@ def _receive(
     return vendor.id, body, None, status.HTTP_303_SEE_OTHER
 
 
-@router.post("/portal/evidencias")
+@router.post(UPLOAD_PATH)
 async def upload(request: Request, session: DbSession) -> Response:
     try:
         uploaded = await read_upload(request, field="archivo", limit=WORKBOOK_MAX_BYTES)
     except HTTPException as exc:
         return _form(request, str(exc.detail), {}, exc.status_code)
+    try:
+        # The form is parsed by hand, so its text is checked here, as pydantic would.
+        refuse_control_characters(
+            {name: uploaded.fields.get(name, "") for name in TEXT_FIELDS}, "body"
+        )
+    except RequestValidationError as exc:
+        detail = validation_detail(exc.errors())
+        return _form(request, detail, {}, status.HTTP_422_UNPROCESSABLE_CONTENT)
     vendor_id, body, error, code = await run_in_threadpool(
         _receive, session, uploaded, client_address(request)
     )
@@ -81,7 +96,11 @@ async def upload(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/portal/evidencias/{submission_id}", response_class=HTMLResponse)
-def upload_status(request: Request, session: DbSession, submission_id: int) -> Response:
+def upload_status(
+    request: Request,
+    session: DbSession,
+    submission_id: Annotated[DbId, Path(description="Identificador de la evidencia")],
+) -> Response:
     vendor_id = request.session.get(VENDOR_SESSION_KEY)
     submission = session.exec(
         select(EvidenceSubmission)

@@ -1,3 +1,4 @@
+import pytest
 from fastapi.testclient import TestClient
 
 from core import config, db
@@ -27,6 +28,7 @@ def test_healthz_503_when_database_is_down(settings, monkeypatch):
     assert body["broker"] == {"ok": True}
 
 
+@pytest.mark.redis
 def test_healthz_on_redis_broker_and_when_it_is_down(settings, monkeypatch, redis_urls):
     monkeypatch.setenv("SIA_BROKER_URL", redis_urls[0])
     config.get_settings.cache_clear()

@@ -75,7 +75,7 @@ def test_throttled_counts_a_failed_check_and_refuses_without_checking(engine) ->
     with Session(engine) as session:
         for _ in range(ACCOUNT_LIMIT):
             assert throttled(session, ANA, wrong) is None
-        with pytest.raises(Throttled, match="Vuelve a intentarlo en 15 minutos") as raised:
+        with pytest.raises(Throttled, match="Vuelva a intentarlo en 15 minutos") as raised:
             throttled(session, ANA, lambda: "nunca")
     assert raised.value.seconds == WINDOW.total_seconds()
     assert len(checked) == ACCOUNT_LIMIT

@@ -7,25 +7,30 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from review.inputs import Text
+
+# The credentials are Text, not str: a control character is refused here, before anything
+# reaches the database.
+
 
 class CredencialDesarrollador(BaseModel):
-    rfc: str = Field(
+    rfc: Text = Field(
         min_length=12,
         max_length=13,
         examples=["CAC840428RH1"],
         description="RFC del desarrollador (persona moral o física).",
     )
-    password: str = Field(min_length=1, max_length=200, description="Su contraseña SIA.")
+    password: Text = Field(min_length=1, max_length=200, description="Su contraseña SIA.")
 
 
 class CredencialPatron(BaseModel):
-    nrp: str = Field(
+    nrp: Text = Field(
         min_length=11,
         max_length=11,
         examples=["Y5412345107"],
         description="Registro patronal del patrón ficticio de su set de pruebas.",
     )
-    password: str = Field(
+    password: Text = Field(
         min_length=1, max_length=200, description="Contraseña del patrón, enviada con el set."
     )
 
