@@ -218,20 +218,13 @@ def _remind(
         )
         summary.skipped_reminders.append(entry)
     else:
-        vendor = session.get(Organization, certification.vendor_id)
-        assert vendor is not None
-        queue_email(
+        _email_vendor(
             session,
-            key=f"certification:{certification.id}:round:{clock.round}:reminder:{moment.threshold}",
-            template="recordatorio_plazo",
-            to=[vendor.email],
-            context={
-                "folio": certification.folio,
-                "ronda": clock.round,
-                "razon_social": vendor.razon_social,
-                "dias_restantes": business_days_left(clock, now, calendar),
-                "fecha_limite": clock.due_at.isoformat(),
-            },
+            certification,
+            clock,
+            f"reminder:{moment.threshold}",
+            "recordatorio_plazo",
+            dias_restantes=business_days_left(clock, now, calendar),
         )
         summary.reminders.append(entry)
     record_event(
@@ -269,18 +262,31 @@ def _expire(session: Session, clock: Clock, certification: Certification, now: d
         reason="Venció el plazo de entrega de evidencias sin un libro aceptado.",
         data={"deadline": clock.due_at.isoformat()},
     )
+    _email_vendor(session, certification, clock, "expired", "vencimiento")
+
+
+def _email_vendor(
+    session: Session,
+    certification: Certification,
+    clock: Clock,
+    event: str,
+    template: str,
+    **extra: Any,
+) -> None:
+    """One email per (certification, round, event) to the vendor, stating the deadline."""
     vendor = session.get(Organization, certification.vendor_id)
     assert vendor is not None and certification.id is not None
     queue_email(
         session,
-        key=f"certification:{certification.id}:round:{clock.round}:expired",
-        template="vencimiento",
+        key=f"certification:{certification.id}:round:{clock.round}:{event}",
+        template=template,
         to=[vendor.email],
         context={
             "folio": certification.folio,
             "ronda": clock.round,
             "razon_social": vendor.razon_social,
             "fecha_limite": clock.due_at.isoformat(),
+            **extra,
         },
     )
 

@@ -1,16 +1,13 @@
 """The pages in a real browser: Debian's Chromium driven by Playwright (no browser download)."""
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from review.app import create_app
-from tests.mailer.smtp import free_port
+from tests.review.servers import serving
 from tests.vendor import FIXTURES, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers.tasks.evidence import examine
 
@@ -38,18 +35,8 @@ FLAGS = [
 
 @pytest.fixture
 def server(settings) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with serving(create_app()) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -4,20 +4,16 @@ limit as a real server and a raw socket see them (issue 18)."""
 import logging
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from review.app import create_app
 from review.limits import BODY_LIMIT, BodyLimit
-from tests.mailer.smtp import free_port
+from tests.review.servers import serving
 
 REFERENCE = re.compile(r"referencia ([0-9a-f]{12})")
 
@@ -39,26 +35,9 @@ def _with_test_routes() -> FastAPI:
     return app
 
 
-@contextmanager
-def _serving(app: FastAPI) -> Iterator[int]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "web server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture
 def server_port(settings) -> Iterator[int]:
-    with _serving(_with_test_routes()) as port:
+    with serving(_with_test_routes()) as port:
         yield port
 
 
