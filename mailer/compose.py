@@ -17,6 +17,7 @@ from mailer.attachments import Attachment, read_attachment
 from mailer.backends import Envelope
 from mailer.mime import mime_bytes, parse_message
 from mailer.render import render
+from mailer.secrets import unseal
 from schema import OutboxEmail
 
 
@@ -52,7 +53,7 @@ def message_bytes(email: QueuedEmail) -> bytes:
     """Raises ValueError/LookupError/jinja2.TemplateError for a row that can never render, and
     OSError when an attachment cannot be read now."""
     return mime_bytes(
-        render(email.template, email.context),
+        render(email.template, unseal(email.context)),
         sender=get_settings().mail_from,
         to=email.recipients,
         message_id=email.message_id,

@@ -21,6 +21,7 @@ from core.enqueue import enqueue_after_commit
 from mailer.addresses import message_id_for, parse_mailbox
 from mailer.attachments import Attachment, attachment_file, store_attachment
 from mailer.catalog import context_to_json
+from mailer.secrets import seal
 from schema import OutboxEmail, OutboxStatus
 
 __all__ = ["dead_letters", "queue_email", "requeue", "store_attachment"]
@@ -49,7 +50,7 @@ def queue_email(
     """
     if not key or len(key) > _KEY_MAX:
         raise ValueError(f"idempotency key must have 1 to {_KEY_MAX} characters: {key!r}")
-    stored_context = context_to_json(template, context)
+    stored_context = seal(context_to_json(template, context))
     if not to:
         raise ValueError("an email needs at least one recipient")
     recipients = [str(parse_mailbox(address)) for address in to]

@@ -41,6 +41,7 @@ from mailer.backends import (
     Report,
 )
 from mailer.compose import QueuedEmail, envelope_for
+from mailer.secrets import erase, has_secrets
 from schema import OutboxEmail, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -242,6 +243,15 @@ class _Marker:
             groups[kind, tuple(sorted(values.items()))].append(outcome.ref)
         counts = dict.fromkeys(("sent", "retrying", "dead", "released"), 0)
         with self.session_factory() as session:
+            # A sent email's secrets leave the row with it (while the claim is still ours).
+            for outcome in outcomes:
+                context = self.claimed[outcome.ref].context
+                if isinstance(outcome, Delivered) and has_secrets(context):
+                    session.execute(
+                        sa.update(_OUTBOX)
+                        .where(_C.id == outcome.ref, _C.claim_token == self.token)
+                        .values(context=erase(context))
+                    )
             for (kind, change), ids in groups.items():
                 result: Any = session.execute(
                     sa.update(_OUTBOX)

@@ -2,6 +2,7 @@
 request → test-set email with attachments → sandbox token → avisos whose signature verifies."""
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -93,15 +94,20 @@ def test_request_to_signed_avisos(system: Sink, engine):
     assert clock is not None and clock.state is ClockState.CORRIENDO
     assert email.status is OutboxStatus.ENVIADO and str(message["Message-ID"]) == email.message_id
     credentials = email.context["sandbox"]
+    # Sent: the row keeps no password; the vendor reads them in the message.
+    assert "password" not in credentials and "patron_password" not in credentials
     text = message.get_body(("plain",)).get_content()
-    assert credentials["password"] in text and credentials["patron_password"] in text
+    password = re.search(r"Contraseña SIA del desarrollador: (\S+)", text)
+    patron_password = re.search(r"Contraseña SIA del patrón de prueba: (\S+)", text)
+    assert password and patron_password
+    _assert_stored_nowhere(engine, password[1], patron_password[1])
 
     client = TestClient(create_app())
     session_response = client.post(
         "/api/v1/sesiones",
         json={
-            "desarrollador": {"rfc": credentials["rfc"], "password": credentials["password"]},
-            "patron": {"nrp": credentials["nrp"], "password": credentials["patron_password"]},
+            "desarrollador": {"rfc": credentials["rfc"], "password": password[1]},
+            "patron": {"nrp": credentials["nrp"], "password": patron_password[1]},
         },
     )
     assert session_response.status_code == 200, session_response.text
@@ -111,3 +117,17 @@ def test_request_to_signed_avisos(system: Sink, engine):
     assert avisos["registroPatronal"] == test_set["patron"]["nrp"] == credentials["nrp"]
     sent_nss = {case["nss"] for case in test_set["casos"]}
     assert sent_nss <= {aviso["nss"] for aviso in avisos["avisos"]}
+
+
+def _assert_stored_nowhere(engine, *secrets: str) -> None:
+    """No table holds a generated password in clear (hashes and sealed values do not count)."""
+    import sqlalchemy as sa
+
+    import schema
+
+    with engine.connect() as conn:
+        for table in schema.metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                text = " ".join(str(value) for value in row)
+                for secret in secrets:
+                    assert secret not in text, f"a generated password is stored in {table.name}"
