@@ -24,6 +24,13 @@ def _context():
     return context
 
 
+def _queue(factory, key: str) -> None:
+    with factory() as session:
+        queue_email(
+            session, key=key, template="set_de_pruebas", to=["a@example.mx"], context=_context()
+        )
+
+
 def test_seal_unseal_and_erase(settings):
     sealed = seal(_context())
     assert PASSWORD not in json.dumps(sealed, ensure_ascii=False)
@@ -37,14 +44,7 @@ def test_seal_unseal_and_erase(settings):
 def test_a_queued_email_keeps_its_passwords_sealed_and_drops_them_once_sent(
     factory, policy, clock, tmp_path, decoded_text
 ):
-    with factory() as session:
-        queue_email(
-            session,
-            key="certification:1:test_set:1",
-            template="set_de_pruebas",
-            to=["a@example.mx"],
-            context=_context(),
-        )
+    _queue(factory, "certification:1:test_set:1")
     with factory() as session:
         row = session.exec(select(OutboxEmail)).one()
         stored = json.dumps(row.context, ensure_ascii=False)
@@ -63,14 +63,7 @@ def test_a_queued_email_keeps_its_passwords_sealed_and_drops_them_once_sent(
 def test_a_row_sealed_under_another_secret_key_is_dead_lettered_not_crashed(
     factory, policy, clock, tmp_path, monkeypatch
 ):
-    with factory() as session:
-        queue_email(
-            session,
-            key="certification:2:test_set:1",
-            template="set_de_pruebas",
-            to=["a@example.mx"],
-            context=_context(),
-        )
+    _queue(factory, "certification:2:test_set:1")
     monkeypatch.setenv("SIA_SECRET_KEY", "otra-clave-secreta-completamente-distinta")
     config.get_settings.cache_clear()
     stats = relay_once(factory, FileBackend(tmp_path / "mail"), policy, clock=clock)
