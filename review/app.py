@@ -12,6 +12,7 @@ from core.db import get_engine
 from review import errors
 from review.api import docs, evidence, keys, review, sandbox
 from review.api.models.health import Salud
+from review.headers import SecurityHeaders
 from review.health import probe_broker, probe_database
 from review.limits import BODY_LIMIT, BodyLimit
 from review.pages import dashboard, session, vendor_evidence
@@ -34,8 +35,8 @@ def create_app() -> FastAPI:
     )
 
     settings = get_settings()
-    # The last one added runs first: the request id and the catch-all 500 around everything,
-    # then the body limit, before the session cookie is even read.
+    # The last one added runs first: the security headers and then the request id and the
+    # catch-all 500 around everything, then the body limit, before the session cookie is read.
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret(),
@@ -50,6 +51,10 @@ def create_app() -> FastAPI:
         exempt=[API_PREFIX + evidence.UPLOAD_PATH, vendor_evidence.UPLOAD_PATH],
     )
     app.add_middleware(errors.RequestGuard)
+    # Outermost: even the guard's own 500 carries the headers.
+    app.add_middleware(
+        SecurityHeaders, https=settings.base_url.startswith("https://"), docs_path=docs.DOCS_URL
+    )
     errors.install(app)
     docs.install(app)
     app.include_router(keys.router, prefix=API_PREFIX)
