@@ -76,19 +76,34 @@ def _pg_available() -> str | None:
         return str(exc).strip()
 
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """A migrated PostgreSQL database that each test clones (CREATE DATABASE … TEMPLATE)."""
+@contextmanager
+def throwaway_postgres(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (a clone of ``template`` when given), dropped afterwards; its
+    name. Skips loudly when the server is not there."""
     problem = _pg_available()
     if problem:
         pytest.skip(f"PostgreSQL NOT AVAILABLE at {PG_ADMIN} ({problem}); start it (see .ci/run)")
-    name = f"sia_tpl_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    upgrade(_sqlalchemy_pg(_pg_dsn(name)))
-    yield name
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"{clone}')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_url_of(name: str) -> str:
+    return _sqlalchemy_pg(_pg_dsn(name))
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test clones (CREATE DATABASE … TEMPLATE)."""
+    with throwaway_postgres("sia_tpl") as name:
+        upgrade(pg_url_of(name))
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -100,12 +115,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def pg_url(pg_template: str) -> Iterator[str]:
-    name = f"sia_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    yield _sqlalchemy_pg(_pg_dsn(name))
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres("sia_test", template=pg_template) as name:
+        yield pg_url_of(name)
 
 
 @pytest.fixture

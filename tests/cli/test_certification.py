@@ -7,10 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import sia
-from core.clock import travel_to
 from rules.calendar import MEXICO_CITY
-from workflow.certifications import request_certification
-from workflow.dispatch import dispatch_test_set
+from tests.certifications import request_and_dispatch
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -18,15 +16,13 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_show_prints_state_round_deadlines_and_business_days_left(settings, engine, sent_tasks):
     from sqlmodel import Session
 
+    from schema import Certification
+
     sent = datetime(2026, 1, 9, 10, tzinfo=MEXICO_CITY)
-    with travel_to(sent), Session(engine, expire_on_commit=False) as session:
-        cert = request_certification(
-            session, rfc="CAC840428RH1", email="a@b.example", razon_social="Ñandú", actor="t"
-        )
-        session.commit()
-        assert cert.id is not None
-        dispatch_test_set(session, cert.id)
-        session.commit()
+    cert_id = request_and_dispatch(engine, "CAC840428RH1", sent, razon_social="Ñandú")
+    with Session(engine) as session:
+        cert = session.get(Certification, cert_id)
+        assert cert is not None
     result = CliRunner().invoke(
         sia, ["certification", "show", cert.folio, "--now", "2026-03-11T12:00"]
     )

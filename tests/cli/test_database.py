@@ -5,7 +5,6 @@ run against one without its tables says so in Spanish."""
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -17,7 +16,7 @@ from cli.database import NOT_MIGRATED
 from cli.main import sia
 from core import config, db
 from schema.migrate import alembic_config, upgrade
-from tests.conftest import PG_ADMIN, _pg_available, _pg_dsn, _sqlalchemy_pg
+from tests.conftest import pg_url_of, throwaway_postgres
 
 
 @pytest.mark.slow
@@ -68,18 +67,11 @@ def server_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def empty_postgres(server_settings, monkeypatch: pytest.MonkeyPatch):
     """Settings pointed at a PostgreSQL database with no tables at all."""
-    problem = _pg_available()
-    if problem:
-        pytest.skip(f"PostgreSQL NOT AVAILABLE at {PG_ADMIN} ({problem}); start it (see .ci/run)")
-    name = f"sia_empty_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _sqlalchemy_pg(_pg_dsn(name))
-    monkeypatch.setenv("SIA_DATABASE_URL", url)
-    yield url
-    db.get_engine().dispose()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres("sia_empty") as name:
+        url = pg_url_of(name)
+        monkeypatch.setenv("SIA_DATABASE_URL", url)
+        yield url
+        db.get_engine().dispose()
 
 
 def _tables(url: str) -> set[str]:

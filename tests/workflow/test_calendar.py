@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from cli.main import sia
 from rules.calendar import add_business_days, statutory_rest_days
 from schema import NonWorkingDay
+from tests.certifications import request_and_dispatch
 from workflow.calendar import load_calendar
 
 
@@ -36,22 +37,6 @@ def test_cli_reads_the_table(settings, engine):
     assert CliRunner().invoke(sia, ["calendar", "add", "2026-03-25", "10"]).output == "2026-04-09\n"
 
 
-def _dispatched(engine, rfc: str, at: datetime) -> int:
-    from core.clock import travel_to
-    from workflow.certifications import request_certification
-    from workflow.dispatch import dispatch_test_set
-
-    with travel_to(at), Session(engine, expire_on_commit=False) as session:
-        cert = request_certification(
-            session, rfc=rfc, email="a@nandu.example", razon_social=None, actor="t"
-        )
-        session.commit()
-        assert cert.id is not None
-        dispatch_test_set(session, cert.id)
-        session.commit()
-        return cert.id
-
-
 def _last_day(engine, certification_id: int) -> date:
     from rules.calendar import MEXICO_CITY
     from schema import Certification, ClockKind
@@ -76,8 +61,12 @@ def test_publishing_holy_week_moves_running_deadlines_and_never_reopens_a_passed
     from schema import AuditEvent
     from workflow.calendar import add_non_working_day, remove_non_working_day
 
-    passed = _dispatched(engine, "CAC840428RH1", datetime(2026, 1, 9, 10, tzinfo=MEXICO_CITY))
-    pending = _dispatched(engine, "GODE561231GR8", datetime(2026, 3, 25, 10, tzinfo=MEXICO_CITY))
+    passed = request_and_dispatch(
+        engine, "CAC840428RH1", datetime(2026, 1, 9, 10, tzinfo=MEXICO_CITY)
+    )
+    pending = request_and_dispatch(
+        engine, "GODE561231GR8", datetime(2026, 3, 25, 10, tzinfo=MEXICO_CITY)
+    )
     assert (_last_day(engine, passed), _last_day(engine, pending)) == (
         date(2026, 3, 17),
         date(2026, 5, 28),

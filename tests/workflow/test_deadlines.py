@@ -29,8 +29,8 @@ from schema import (
     StaffRole,
     StaffUser,
 )
+from tests.certifications import request_and_dispatch
 from workflow import deadlines
-from workflow.certifications import request_certification
 from workflow.clocks import current_clock
 from workflow.deadlines import ScanSummary, scan
 from workflow.dispatch import dispatch_test_set
@@ -50,15 +50,7 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 30) -> d
 
 
 def _request_and_dispatch(engine, rfc: str = "CAC840428RH1", at: datetime = SENT) -> int:
-    with travel_to(at), Session(engine, expire_on_commit=False) as session:
-        cert = request_certification(
-            session, rfc=rfc, email=f"{rfc.lower()}@nandu.example", razon_social=None, actor="t"
-        )
-        session.commit()
-        assert cert.id is not None
-        dispatch_test_set(session, cert.id)
-        session.commit()
-        return cert.id
+    return request_and_dispatch(engine, rfc, at)
 
 
 def _scan(engine, at: datetime) -> ScanSummary:
