@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     mail_claim_timeout_seconds: float = Field(default=600, gt=0)
     # Redis re-delivers an unacknowledged message after this many seconds; it must exceed the
     # longest task (see task_time_limit) or a slow task would run twice in parallel.
+    # Staff sessions end after this long without a request, and this long after sign-in at most.
+    staff_idle_minutes: int = Field(default=30, gt=0)
+    staff_session_hours: int = Field(default=8, gt=0)
+    # Shown as a link on the administrator's page when set (Flower watches the Celery workers).
+    flower_url: str = ""
     broker_visibility_timeout: int = 3 * 3600
     task_time_limit: int = 15 * 60
 

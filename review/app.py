@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -15,11 +18,21 @@ from review.api.models.health import Salud
 from review.headers import SecurityHeaders
 from review.health import probe_broker, probe_database
 from review.limits import BODY_LIMIT, BodyLimit
-from review.pages import dashboard, session, vendor_evidence
-from review.templating import templates
+from review.pages import (
+    administration,
+    certification,
+    decision,
+    metrics,
+    queue,
+    session,
+    supervision,
+    vendor_evidence,
+)
+from review.templating import render
 
-SESSION_HOURS = 8
+SESSION_HOURS = 8  # the vendor portal's signed cookie
 API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app() -> FastAPI:
@@ -61,9 +74,18 @@ def create_app() -> FastAPI:
     app.include_router(sandbox.router, prefix=API_PREFIX)
     app.include_router(evidence.router, prefix=API_PREFIX)
     app.include_router(review.router, prefix=API_PREFIX)
-    app.include_router(session.router)
-    app.include_router(dashboard.router)
-    app.include_router(vendor_evidence.router)
+    for pages in (
+        session,
+        queue,
+        certification,
+        decision,
+        supervision,
+        administration,
+        metrics,
+        vendor_evidence,
+    ):
+        app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get(
         "/healthz",
@@ -92,6 +114,6 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "home.html")
+        return render(request, "home.html")
 
     return app

@@ -6,7 +6,14 @@ from enum import StrEnum
 
 from fastapi import status
 
-from workflow.refusals import CalendarReason, Refused, RequestReason, UploadReason
+from workflow.refusals import (
+    AssignmentReason,
+    CalendarReason,
+    DecisionReason,
+    Refused,
+    RequestReason,
+    UploadReason,
+)
 
 HTTP_STATUS: dict[StrEnum, int] = {
     UploadReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
@@ -21,6 +28,17 @@ HTTP_STATUS: dict[StrEnum, int] = {
     CalendarReason.NOT_IN_CALENDAR: status.HTTP_404_NOT_FOUND,
     CalendarReason.STATUTORY: status.HTTP_409_CONFLICT,
     CalendarReason.NO_REASON: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    DecisionReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
+    DecisionReason.ALREADY_DECIDED: status.HTTP_409_CONFLICT,
+    DecisionReason.NOT_IN_REVIEW: status.HTTP_409_CONFLICT,
+    DecisionReason.CHANGED_MEANWHILE: status.HTTP_409_CONFLICT,
+    DecisionReason.NO_SUBMISSION: status.HTTP_409_CONFLICT,
+    DecisionReason.REASON_REQUIRED: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    DecisionReason.JUSTIFICATION_REQUIRED: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    DecisionReason.UNKNOWN_FINDING: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AssignmentReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
+    AssignmentReason.NO_SUCH_REVIEWER: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AssignmentReason.CLOSED: status.HTTP_409_CONFLICT,
 }
 
 

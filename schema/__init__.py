@@ -28,7 +28,7 @@ from schema.folios import FolioIssue
 from schema.organizations import Organization, OrganizationKind
 from schema.outbox import OutboxEmail, OutboxStatus
 from schema.sign_in import SignInFailure
-from schema.staff import StaffRole, StaffUser
+from schema.staff import StaffRole, StaffSession, StaffToken, StaffUser
 
 metadata = SQLModel.metadata
 
@@ -60,6 +60,8 @@ __all__ = [
     "Severity",
     "SignInFailure",
     "StaffRole",
+    "StaffSession",
+    "StaffToken",
     "StaffUser",
     "SubmissionStatus",
     "TestSet",

@@ -44,6 +44,8 @@ _LABELS = {
 
 class Certification(SQLModel, table=True):
     __tablename__ = "certifications"
+    # The queue's default order and its keyset pagination: newest first, id breaking ties.
+    __table_args__ = (sa.Index("ix_certifications_requested_at_id", "requested_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     folio: str = Field(max_length=10, unique=True)
@@ -56,6 +58,8 @@ class Certification(SQLModel, table=True):
     version: int = Field(default=1)
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # The reviewer who owns its review; a supervisor reassigns it (workflow.assignment).
+    reviewer_id: int | None = Field(default=None, foreign_key="staff_users.id", index=True)
     # Its deadlines are clocks (schema.clocks), started and stopped by the state machine.
 
 

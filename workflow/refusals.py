@@ -58,3 +58,34 @@ class CalendarRefused(Refused):
 
     def __init__(self, reason: CalendarReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class DecisionReason(StrEnum):
+    NO_SUCH_CERTIFICATION = "no_such_certification"
+    ALREADY_DECIDED = "already_decided"
+    NOT_IN_REVIEW = "not_in_review"
+    CHANGED_MEANWHILE = "changed_meanwhile"
+    NO_SUBMISSION = "no_submission"
+    REASON_REQUIRED = "reason_required"
+    JUSTIFICATION_REQUIRED = "justification_required"
+    UNKNOWN_FINDING = "unknown_finding"
+
+
+class DecisionRefused(Refused):
+    """A reviewer's decision that is not recorded (nothing changes)."""
+
+    def __init__(self, reason: DecisionReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class AssignmentReason(StrEnum):
+    NO_SUCH_CERTIFICATION = "no_such_certification"
+    NO_SUCH_REVIEWER = "no_such_reviewer"
+    CLOSED = "closed"
+
+
+class AssignmentRefused(Refused):
+    """A reassignment of a review that is not made."""
+
+    def __init__(self, reason: AssignmentReason, message: str) -> None:
+        super().__init__(reason, message)

@@ -1,29 +1,48 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in, sign-out, and sign-out everywhere."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from core.clock import utcnow
-from core.security import verify_password
-from review.deps import STAFF_SESSION_KEY, DbSession, client_address
+from core.security import hash_password, verify_password
+from review.deps import (
+    CSRF_REFUSED,
+    ORIGIN_REFUSED,
+    PRE_SESSION_COOKIE,
+    STAFF_COOKIE,
+    CurrentStaff,
+    DbSession,
+    SentCsrf,
+    client_address,
+    cookie_options,
+    pre_session_token_matches,
+    same_origin,
+)
 from review.inputs import Text
-from review.templating import templates
-from schema import StaffUser
+from review.templating import render
+from schema import StaffSession, StaffUser
 from workflow.audit import record_event
+from workflow.staff_sessions import end_all_sessions, end_session, open_session
 from workflow.throttle import Attempt, Throttled, throttled
 
 router = APIRouter(include_in_schema=False)
 
 
 def _form(request: Request, error: str | None, email: str, code: int) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, "ingresar.html", {"error": error, "email": email}, status_code=code
-    )
+    return render(request, "ingresar.html", {"error": error, "email": email}, code)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so that an unknown address costs the
+    same time as a wrong password (no enumeration by timing)."""
+    return hash_password("cuenta-inexistente")
 
 
 @router.get("/ingresar", response_class=HTMLResponse)
@@ -35,14 +54,22 @@ def sign_in_form(request: Request) -> HTMLResponse:
 def sign_in(
     request: Request,
     session: DbSession,
+    sent: SentCsrf,
     email: Annotated[Text, Form(max_length=320)] = "",
     password: Annotated[Text, Form(max_length=1024)] = "",
 ) -> Response:
+    if not same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ORIGIN_REFUSED)
+    if not pre_session_token_matches(request, sent):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CSRF_REFUSED)
     address = email.strip().lower()
 
     def check() -> StaffUser | None:
         user = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
-        if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        if user is None:
+            verify_password(password, _dummy_hash())
+            return None
+        if not verify_password(password, user.password_hash) or not user.is_active:
             return None
         return user
 
@@ -59,6 +86,13 @@ def sign_in(
     assert user.id is not None
     user.last_login_at = utcnow()
     session.add(user)
+    # A new session id at every sign-in, whatever cookie the browser brought (no fixation).
+    opened = open_session(
+        session,
+        user,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     record_event(
         session,
         actor=f"staff:{user.id}",
@@ -67,12 +101,28 @@ def sign_in(
         entity_id=user.id,
     )
     session.commit()
-    request.session.clear()  # a fresh session on every sign-in (no fixation)
-    request.session[STAFF_SESSION_KEY] = user.id
-    return RedirectResponse("/panel", status_code=status.HTTP_303_SEE_OTHER)
+    signed_in = RedirectResponse("/panel", status_code=status.HTTP_303_SEE_OTHER)
+    signed_in.set_cookie(STAFF_COOKIE, opened.cookie, **cookie_options())
+    signed_in.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    return signed_in
+
+
+def _signed_out() -> RedirectResponse:
+    response = RedirectResponse("/ingresar", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(STAFF_COOKIE, path="/")
+    return response
 
 
 @router.post("/salir")
-def sign_out(request: Request) -> RedirectResponse:
-    request.session.clear()
-    return RedirectResponse("/ingresar", status_code=status.HTTP_303_SEE_OTHER)
+def sign_out(request: Request, staff: CurrentStaff, session: DbSession) -> RedirectResponse:
+    row: StaffSession = request.state.staff_session
+    end_session(session, row)
+    session.commit()
+    return _signed_out()
+
+
+@router.post("/salir/todas")
+def sign_out_everywhere(staff: CurrentStaff, session: DbSession) -> RedirectResponse:
+    end_all_sessions(session, staff, actor=f"staff:{staff.id}")
+    session.commit()
+    return _signed_out()

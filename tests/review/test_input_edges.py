@@ -14,6 +14,7 @@ from review.app import create_app
 from review.inputs import MAX_DB_ID
 from review.limits import BODY_LIMIT
 from schema import AuditEvent, EvidenceSubmission, SignInFailure
+from tests.review.staff import sign_in
 from tests.vendor import GOOD, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 
 AUTH = (RFC, PASSWORD)
@@ -35,9 +36,7 @@ def _nothing_stored(engine) -> None:
 
 def _staff_client() -> TestClient:
     client = TestClient(create_app())
-    signed_in = client.post(
-        "/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}, follow_redirects=False
-    )
+    signed_in = sign_in(client, follow_redirects=False)
     assert signed_in.status_code == 303
     return client
 

@@ -19,7 +19,8 @@ from schema import (
 )
 from tests.evidence.checks.builder import evidence_spec
 from tests.evidence.fixtures.build import build_xlsx
-from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
+from tests.review.staff import sign_in
+from tests.vendor import PASSWORD, RFC
 from workers.tasks.evidence import examine
 
 
@@ -99,7 +100,7 @@ def test_reviewers_see_verdict_findings_and_explanations(engine, folio, reviewer
     client = TestClient(create_app())
     url = f"/api/v1/revision/evidencias/{submission_id}"
     assert client.get(url).status_code == 401  # staff only
-    client.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    sign_in(client)
     body = client.get(url).json()
     assert body["veredicto"] == "con_inconsistencias"
     [mismatch] = [h for h in body["hallazgos"] if h["codigo"] == "T2-TOTAL-MISMATCH"]

@@ -6,7 +6,8 @@ from sqlmodel import Session
 
 from review.app import create_app
 from schema import EvidenceSubmission
-from tests.vendor import GOOD, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
+from tests.review.staff import sign_in
+from tests.vendor import GOOD, PASSWORD, RFC
 from workers.tasks.evidence import examine
 
 SUBMISSION_KEYS = {
@@ -35,8 +36,8 @@ def test_review_body_before_and_after_the_examination(engine, folio, reviewer):
     assert uploaded.status_code == 202, uploaded.text
     submission_id = uploaded.json()["id"]
     url = f"/api/v1/revision/evidencias/{submission_id}"
-    assert client.get(url).json() == {"detail": "Inicie sesión como personal."}
-    client.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert client.get(url).status_code == 401
+    sign_in(client)
 
     waiting = client.get(url).json()
     assert set(waiting) == SUBMISSION_KEYS

@@ -1,4 +1,4 @@
-"""The reviewer dashboard."""
+"""The review queue: the reviewers' landing page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from core.clock import utcnow
 from review.deps import CurrentStaff, DbSession
-from review.templating import templates
+from review.templating import render
 from schema import (
     Certification,
     CertificationState,
@@ -43,11 +43,12 @@ def dashboard(request: Request, staff: CurrentStaff, session: DbSession) -> HTML
         }
         for cert, vendor in rows
     ]
-    return templates.TemplateResponse(
+    return render(
         request,
-        "panel.html",
+        "cola.html",
         {
             "staff": staff,
+            "seccion": "cola",
             "rows": listed,
             "in_review": CertificationState.EN_ANALISIS,
             "now": utcnow(),
