@@ -8,42 +8,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from review.app import create_app
-from rules.testsets.generate import GeneratedTestSet, SandboxPatron
 from schema import (
     AuditEvent,
-    Certification,
     EvidenceSubmission,
     Finding,
-    TestSet,
     Verdict,
 )
 from tests.evidence.checks.builder import evidence_spec
 from tests.evidence.fixtures.build import build_xlsx
+from tests.review.reviewing import round_of, upload
 from tests.review.staff import sign_in
-from tests.vendor import PASSWORD, RFC
 from workers.tasks.evidence import examine
-
-
-def _round(engine, folio: str) -> GeneratedTestSet:
-    with Session(engine) as session:
-        cert = session.exec(select(Certification).where(Certification.folio == folio)).one()
-        row = session.exec(select(TestSet).where(TestSet.certification_id == cert.id)).one()
-    return GeneratedTestSet(
-        test_set=row.document,
-        answers=row.answers,
-        avisos=tuple(row.avisos_responses),
-        patron=SandboxPatron(row.patron_rfc, row.patron_nrp, "Patrón de prueba"),
-    )
-
-
-def _upload(folio: str, workbook: bytes) -> int:
-    response = TestClient(create_app()).post(
-        f"/api/v1/certificaciones/{folio}/evidencias",
-        files={"archivo": ("evidencias.xlsx", workbook, "application/octet-stream")},
-        auth=(RFC, PASSWORD),
-    )
-    assert response.status_code == 202, response.text
-    return int(response.json()["id"])
 
 
 def _findings(engine, submission_id: int) -> list[str]:
@@ -55,8 +30,8 @@ def _findings(engine, submission_id: int) -> list[str]:
 
 
 def test_a_correct_workbook_is_sin_inconsistencias(engine, folio):
-    workbook = build_xlsx(evidence_spec(_round(engine, folio)))
-    submission_id = _upload(folio, workbook)
+    workbook = build_xlsx(evidence_spec(round_of(engine, folio)))
+    submission_id = upload(folio, workbook)
     assert examine(submission_id) == {"status": "aceptada", "verdict": "sin_inconsistencias"}
     with Session(engine) as session:
         submission = session.get(EvidenceSubmission, submission_id)
@@ -67,7 +42,7 @@ def test_a_correct_workbook_is_sin_inconsistencias(engine, folio):
 
 
 def test_a_wrong_total_is_found_and_a_second_delivery_changes_nothing(engine, folio):
-    gen = _round(engine, folio)
+    gen = round_of(engine, folio)
     case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
     wrong = {
         **gen.answers,
@@ -77,7 +52,7 @@ def test_a_wrong_total_is_found_and_a_second_delivery_changes_nothing(engine, fo
         },
     }
     workbook = build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
-    submission_id = _upload(folio, workbook)
+    submission_id = upload(folio, workbook)
     assert examine(submission_id) == {"status": "aceptada", "verdict": "con_inconsistencias"}
     first = _findings(engine, submission_id)
     assert "T2-TOTAL-MISMATCH" in first
@@ -89,11 +64,11 @@ def test_a_wrong_total_is_found_and_a_second_delivery_changes_nothing(engine, fo
 
 
 def test_reviewers_see_verdict_findings_and_explanations(engine, folio, reviewer):
-    gen = _round(engine, folio)
+    gen = round_of(engine, folio)
     case = next(c["caso"] for c in gen.test_set["casos"] if c["seccion"] == "evaluacion")
     total = Decimal(gen.answers[case]["total"]) + Decimal("1.00")
     wrong = {**gen.answers, case: {**gen.answers[case], "total": str(total)}}
-    submission_id = _upload(
+    submission_id = upload(
         folio, build_xlsx(evidence_spec(dataclasses.replace(gen, answers=wrong)))
     )
     examine(submission_id)
