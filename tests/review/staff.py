@@ -20,7 +20,8 @@ def sign_in(
     client.get("/ingresar")
     token = client.cookies.get(PRE_SESSION_COOKIE)
     data = {"email": email, "password": password, CSRF_FIELD: token}
-    return client.post("/ingresar", data=data, **kwargs)
+    response: httpx.Response = client.post("/ingresar", data=data, **kwargs)
+    return response
 
 
 def csrf_token(client: TestClient, page: str = "/panel") -> str:
