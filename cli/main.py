@@ -20,7 +20,7 @@ from cli.params import SpanishGroup
 from cli.processes import beat, flower, ping, web, worker
 from cli.retention import retention
 from cli.run import run
-from cli.staff import create_staff
+from cli.staff import create_staff, staff_token
 from cli.testset import testset_group
 
 
@@ -38,6 +38,7 @@ for command in (
     ping,
     migrate,
     create_staff,
+    staff_token,
     audit,
     calendar_group,
     certification_group,

@@ -122,3 +122,37 @@ def create_staff(
     except IntegrityError:
         raise click.ClickException(f"Ya existe un usuario con el correo {user.email}.") from None
     click.echo(f"Usuario {user.email} creado con el rol {user.role.value}.")
+
+
+@click.command("staff-token", cls=SpanishCommand)
+@click.option(
+    "--email", required=True, metavar="CORREO", help="Correo del usuario a cuyo nombre se actúa."
+)
+@click.option(
+    "--nombre",
+    "name",
+    required=True,
+    metavar="NOMBRE",
+    help="Para qué sistema es el token (se muestra en la bitácora).",
+)
+def staff_token(email: str, name: str) -> None:
+    """Emite un token de la API de revisión para un sistema del INFONAVIT.
+
+    El token actúa con el rol del usuario, vence en un año y se muestra solo esta vez: guárdelo
+    en el gestor de secretos del sistema que lo usará (encabezado «Authorization: Bearer …»).
+    """
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from schema import StaffUser
+    from workflow.staff_sessions import issue_token
+
+    prepare_database()
+    with session_scope() as session:
+        user = session.exec(
+            select(StaffUser).where(StaffUser.email == email.strip().lower())
+        ).first()
+        if user is None or not user.is_active:
+            raise click.ClickException(f"No hay un usuario activo con el correo {email}.")
+        issued = issue_token(session, user, name.strip()[:100], actor="cli")
+    click.echo(issued.token)

@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.config import get_settings
 from core.db import get_engine
 from review import errors
-from review.api import docs, evidence, keys, review, sandbox
+from review.api import decisions, docs, evidence, keys, review, sandbox
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
 from review.health import probe_broker, probe_database
@@ -74,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(sandbox.router, prefix=API_PREFIX)
     app.include_router(evidence.router, prefix=API_PREFIX)
     app.include_router(review.router, prefix=API_PREFIX)
+    app.include_router(decisions.router, prefix=API_PREFIX)
     for pages in (
         session,
         queue,

@@ -8,7 +8,8 @@
 * Text is :data:`Text`: no control characters (NUL and the rest of C0, DEL, C1) and no lone
   surrogates. PostgreSQL refuses NUL in text, a surrogate cannot be encoded to UTF-8 for either
   database, and neither belongs in an RFC, a folio, an email address or a password. No field of
-  the web takes multi-line text today; one that does would allow tab and newline here.
+  the web takes multi-line text but :data:`Paragraph` (a reviewer's reasons), which allows
+  tab and line breaks too.
   :func:`refuse_control_characters` applies the same rule where pydantic does not parse the
   value (HTTP Basic credentials, the fields of a streamed multipart form).
 * An uploaded file's name is metadata, not something to refuse a good workbook over:
@@ -41,6 +42,17 @@ def _no_control_characters(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+_PARAGRAPH_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _no_control_characters_but_lines(value: str) -> str:
+    if _PARAGRAPH_CONTROL.search(value):
+        raise PydanticCustomError(CONTROL_CHARACTERS, "contains control characters")
+    return value
+
+
+Paragraph = Annotated[str, AfterValidator(_no_control_characters_but_lines)]
 
 
 def refuse_control_characters(values: Mapping[str, str], where: str) -> None:

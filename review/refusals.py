@@ -10,8 +10,10 @@ from workflow.refusals import (
     AssignmentReason,
     CalendarReason,
     DecisionReason,
+    OutboxReason,
     Refused,
     RequestReason,
+    StaffAccountReason,
     UploadReason,
 )
 
@@ -39,6 +41,14 @@ HTTP_STATUS: dict[StrEnum, int] = {
     AssignmentReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
     AssignmentReason.NO_SUCH_REVIEWER: status.HTTP_422_UNPROCESSABLE_CONTENT,
     AssignmentReason.CLOSED: status.HTTP_409_CONFLICT,
+    StaffAccountReason.NO_SUCH_ACCOUNT: status.HTTP_404_NOT_FOUND,
+    StaffAccountReason.INVALID_EMAIL: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    StaffAccountReason.DUPLICATE_EMAIL: status.HTTP_409_CONFLICT,
+    StaffAccountReason.INVALID_NAME: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    StaffAccountReason.INVALID_ROLE: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    StaffAccountReason.WEAK_PASSWORD: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    StaffAccountReason.OWN_ACCOUNT: status.HTTP_409_CONFLICT,
+    OutboxReason.NO_SUCH_EMAIL: status.HTTP_404_NOT_FOUND,
 }
 
 

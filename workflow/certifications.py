@@ -64,3 +64,7 @@ def request_certification(
     certification = open_certification(session, vendor, actor=actor)
     enqueue_after_commit(session, DISPATCH_TASK, certification.id)
     return certification
+
+
+def certification_by_folio(session: Session, folio: str) -> Certification | None:
+    return session.exec(select(Certification).where(Certification.folio == folio.strip())).first()

@@ -122,8 +122,6 @@ def decide(
     session.add(review)
     submission.status = SubmissionStatus.REVISADA
     session.add(submission)
-    if certification.reviewer_id is None:
-        certification.reviewer_id = reviewer.id
     actor = f"staff:{reviewer.id}"
     if decision.decision is ReviewDecision.APROBADA:
         transition(
@@ -155,6 +153,10 @@ def decide(
             data={"submission_id": submission.id, "findings": [f.code for f in chosen]},
         )
         enqueue_after_commit(session, DISPATCH_TASK, certification.id)
+    # After the transition, whose locking re-read would discard an earlier change.
+    if certification.reviewer_id is None:
+        certification.reviewer_id = reviewer.id
+        session.add(certification)
     session.flush()
     return review
 

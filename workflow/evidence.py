@@ -44,6 +44,7 @@ from schema import (
     SubmissionStatus,
     TestSet,
 )
+from workflow.assignment import assign_reviewer
 from workflow.audit import record_event
 from workflow.calendar import load_calendar
 from workflow.clocks import business_days_left, current_clock
@@ -295,6 +296,7 @@ def apply_examination(
         actor="system",
         data={"submission": submission_id},
     )
+    assign_reviewer(session, certification)
     data: dict[str, object] = {"submission": submission_id}
     if checks:
         severities = [f.severity for f in checks.findings]

@@ -89,3 +89,31 @@ class AssignmentRefused(Refused):
 
     def __init__(self, reason: AssignmentReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class StaffAccountReason(StrEnum):
+    NO_SUCH_ACCOUNT = "no_such_account"
+    INVALID_EMAIL = "invalid_email"
+    DUPLICATE_EMAIL = "duplicate_email"
+    INVALID_NAME = "invalid_name"
+    INVALID_ROLE = "invalid_role"
+    WEAK_PASSWORD = "weak_password"
+    OWN_ACCOUNT = "own_account"
+
+
+class StaffAccountRefused(Refused):
+    """A change to a staff account that is not made."""
+
+    def __init__(self, reason: StaffAccountReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class OutboxReason(StrEnum):
+    NO_SUCH_EMAIL = "no_such_email"
+
+
+class OutboxRefused(Refused):
+    """A staff action on the outbox that is not taken."""
+
+    def __init__(self, reason: OutboxReason, message: str) -> None:
+        super().__init__(reason, message)

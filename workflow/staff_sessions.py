@@ -160,4 +160,3 @@ def authenticate_token(session: Session, token: str) -> StaffUser | None:
         session.add(row)
         session.commit()
     return user
-

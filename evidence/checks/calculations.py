@@ -46,31 +46,31 @@ def _digits(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Step:
+class Step:
     name: str  # the template's column header
     given: Callable[[MuestraRow], Value]
     expected: Callable[[ExpectedSubperiod], Value]
     amount: bool = False
 
 
-_STEPS = (
-    _Step("Desde", lambda r: r.desde, lambda e: e.desde),
-    _Step("Hasta", lambda r: r.hasta, lambda e: e.hasta),
-    _Step("Tipo de descuento", lambda r: r.tipo_descuento, lambda e: e.tipo),
-    _Step("Valor de descuento", lambda r: r.valor_descuento, lambda e: e.valor),
-    _Step("Días del bimestre", lambda r: r.dias_bimestre, lambda e: e.dias_bimestre),
-    _Step("Días descontados", lambda r: r.dias_descontados, lambda e: e.dias_descontados),
-    _Step("Importe diario", lambda r: r.importe_diario, lambda e: e.importe_diario, amount=True),
-    _Step(
+STEPS = (
+    Step("Desde", lambda r: r.desde, lambda e: e.desde),
+    Step("Hasta", lambda r: r.hasta, lambda e: e.hasta),
+    Step("Tipo de descuento", lambda r: r.tipo_descuento, lambda e: e.tipo),
+    Step("Valor de descuento", lambda r: r.valor_descuento, lambda e: e.valor),
+    Step("Días del bimestre", lambda r: r.dias_bimestre, lambda e: e.dias_bimestre),
+    Step("Días descontados", lambda r: r.dias_descontados, lambda e: e.dias_descontados),
+    Step("Importe diario", lambda r: r.importe_diario, lambda e: e.importe_diario, amount=True),
+    Step(
         "Importe sin tope", lambda r: r.importe_sin_tope, lambda e: e.importe_sin_tope, amount=True
     ),
     # An empty Tope cell means null (DOMAIN §8), which is what the answer holds when no cap applies.
-    _Step("Tope", lambda r: r.tope, lambda e: e.tope, amount=True),
-    _Step("Amortización", lambda r: r.amortizacion, lambda e: e.amortizacion, amount=True),
+    Step("Tope", lambda r: r.tope, lambda e: e.tope, amount=True),
+    Step("Amortización", lambda r: r.amortizacion, lambda e: e.amortizacion, amount=True),
 )
 
 
-def _differs(given: Value, expected: Value, amount: bool) -> bool:
+def differs(given: Value, expected: Value, amount: bool) -> bool:
     if given is None or expected is None:
         return given is not expected
     if amount:
@@ -79,13 +79,13 @@ def _differs(given: Value, expected: Value, amount: bool) -> bool:
     return given != expected
 
 
-def _filled(row: MuestraRow) -> bool:
-    return any(step.given(row) is not None for step in _STEPS) or (
+def filled(row: MuestraRow) -> bool:
+    return any(step.given(row) is not None for step in STEPS) or (
         row.seguro_danos is not None or row.total is not None
     )
 
 
-def _grouped(rows: Iterable[Row]) -> dict[str, list[Row]]:
+def grouped(rows: Iterable[Row]) -> dict[str, list[Row]]:
     groups: dict[str, list[Row]] = {}
     for row in rows:
         groups.setdefault(case_key(row.caso), []).append(row)
@@ -180,11 +180,11 @@ def _subperiod_findings(
         ]
     findings = []
     for number, (row, expected) in enumerate(zip(rows, case.subperiodos, strict=True), start=1):
-        for step in _STEPS:
+        for step in STEPS:
             given, wanted = step.given(row), step.expected(expected)
             if given is None and unreadable:
                 continue
-            if _differs(given, wanted, step.amount):
+            if differs(given, wanted, step.amount):
                 where = f"subperiodo {number} (fila {row.row})"
                 findings.append(
                     _mismatch(Code.T2_STEP_MISMATCH, case, where, step.name, wanted, given)
@@ -276,8 +276,8 @@ def check_calculations(
     tab: CalculationsTab, round_: Round, unreadable: frozenset[str]
 ) -> list[Finding]:
     """Tab 2 findings; ``unreadable`` holds the case ids with a T2-NOT-NUMBER of the reader."""
-    muestras = _grouped(row for row in tab.muestras if _filled(row))
-    evaluacion = _grouped(row for row in tab.evaluacion if row.total_a_retener is not None)
+    muestras = grouped(row for row in tab.muestras if filled(row))
+    evaluacion = grouped(row for row in tab.evaluacion if row.total_a_retener is not None)
     return _check_section(muestras, MUESTRA, round_, _check_muestra, unreadable) + _check_section(
         evaluacion, EVALUACION, round_, _check_evaluacion, unreadable
     )

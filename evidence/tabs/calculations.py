@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from evidence.findings import Code, Finding, FindingError, finding
 from evidence.formats.cells import CellValue, Rows
@@ -79,6 +79,25 @@ def _json_value(value: object) -> object:
     return value
 
 
+_TEXT_FIELDS = frozenset({"caso", "nss"})
+_DATE_FIELDS = frozenset({"desde", "hasta"})
+_INTEGER_FIELDS = frozenset({"row", "tipo_descuento", "dias_bimestre", "dias_descontados"})
+AnyRow = TypeVar("AnyRow", MuestraRow, EvaluacionRow)
+
+
+def _typed_value(field: str, value: Any) -> object:
+    """The inverse of _json_value for the field of a row record."""
+    if value is None or field in _TEXT_FIELDS:
+        return value
+    if field in _DATE_FIELDS:
+        return datetime.date.fromisoformat(value)
+    return int(value) if field in _INTEGER_FIELDS else Decimal(value)
+
+
+def _typed_rows(kind: type[AnyRow], items: list[dict[str, Any]]) -> tuple[AnyRow, ...]:
+    return tuple(kind._make(_typed_value(f, item[f]) for f in kind._fields) for item in items)
+
+
 @dataclass(frozen=True)
 class CalculationsTab:
     muestras: tuple[MuestraRow, ...]
@@ -89,6 +108,14 @@ class CalculationsTab:
             return [{k: _json_value(v) for k, v in item._asdict().items()} for item in items]
 
         return {"muestras": rows(self.muestras), "evaluacion": rows(self.evaluacion)}
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> CalculationsTab:
+        """The tab again from its ``to_json`` (a stored reading)."""
+        return cls(
+            _typed_rows(MuestraRow, document["muestras"]),
+            _typed_rows(EvaluacionRow, document["evaluacion"]),
+        )
 
 
 _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
