@@ -15,7 +15,7 @@ from rules.signing import sign_document
 from rules.testsets.generate import generate_test_set, new_seed
 from schema import Certification, CertificationState, Organization, TestSet
 from workflow.folios import issue_folio
-from workflow.throttle import Attempt
+from workflow.throttle import Attempt, Door
 from workflow.vendors import authenticate_vendor, normalize_rfc
 
 S = CertificationState
@@ -72,7 +72,7 @@ def create_test_set(
 
 def sandbox_attempt(rfc: str, nrp: str, address: str) -> Attempt:
     """A sandbox sign-in, for throttling: both names as authenticate_sandbox reads them."""
-    return Attempt(f"sandbox:{normalize_rfc(rfc)}:{nrp.strip().upper()}", address)
+    return Attempt(Door.SANDBOX, f"{normalize_rfc(rfc)}:{nrp.strip().upper()}", address)
 
 
 def authenticate_sandbox(

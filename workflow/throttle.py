@@ -2,9 +2,10 @@
 
 Failures count per account *and* client address, so a guesser cannot lock the rightful owner
 out from another address, and per client address across all accounts, so spreading the guesses
-over many accounts does not help either. Every password form and API (staff sign-in, the
-vendor's evidence upload and the sandbox sessions) goes through here. Rows live only as long
-as the window they count in.
+over many accounts does not help either. Each door (staff sign-in, the vendors' portal, the
+evidence API, the sandbox) counts on its own: a vendor's failures at one door never lock staff
+out of another that shares the office's address. Rows live only as long as the window they
+count in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TypeVar
 
 from sqlmodel import Session, col, delete, select
@@ -25,13 +27,22 @@ T = TypeVar("T")
 WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5  # failures for one account from one address within WINDOW
 ADDRESS_LIMIT = 50  # failures from one address, any accounts, within WINDOW
-_ACCOUNT_MAX_CHARS = 200  # sign_in_failures.key holds 400: this, "|ip:" and an IPv6 address
+# sign_in_failures.key holds 400: the door, this, "|ip:" and an IPv6 address.
+_ACCOUNT_MAX_CHARS = 200
+
+
+class Door(StrEnum):
+    PERSONAL = "personal"
+    PORTAL = "portal"
+    API = "api"
+    SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """Who is being signed in as (``personal:ana@x``, ``desarrollador:RFC``) and from where."""
+    """Through which door, as whom (an email, an RFC) and from where."""
 
+    door: Door
     account: str
     address: str
 
@@ -40,8 +51,8 @@ class Attempt:
         # two guesses that differ only past 200 characters may share a count).
         account = self.account[:_ACCOUNT_MAX_CHARS]
         return (
-            (f"{account}|ip:{self.address}", ACCOUNT_LIMIT),
-            (f"ip:{self.address}", ADDRESS_LIMIT),
+            (f"{self.door}:{account}|ip:{self.address}", ACCOUNT_LIMIT),
+            (f"{self.door}|ip:{self.address}", ADDRESS_LIMIT),
         )
 
 

@@ -6,16 +6,16 @@ from sqlmodel import Session, select
 
 from core.security import verify_password
 from schema import Organization, OrganizationKind
-from workflow.throttle import Attempt
+from workflow.throttle import Attempt, Door
 
 
 def normalize_rfc(rfc: str) -> str:
     return rfc.strip().upper()
 
 
-def vendor_attempt(rfc: str, address: str) -> Attempt:
+def vendor_attempt(door: Door, rfc: str, address: str) -> Attempt:
     """A vendor's sign-in attempt, for throttling: its RFC as authenticate_vendor reads it."""
-    return Attempt(f"desarrollador:{normalize_rfc(rfc)}", address)
+    return Attempt(door, normalize_rfc(rfc), address)
 
 
 def authenticate_vendor(session: Session, rfc: str, password: str) -> Organization | None:

@@ -21,7 +21,7 @@ from review.inputs import DbId, Text, refuse_control_characters
 from review.intake import store_upload, submission_status
 from review.uploads import read_upload
 from schema import Certification, EvidenceSubmission, Organization
-from workflow.throttle import throttled
+from workflow.throttle import Door, throttled
 from workflow.vendors import authenticate_vendor, vendor_attempt
 
 router = APIRouter(tags=["evidencias"])
@@ -60,7 +60,7 @@ def current_vendor(
         )
         vendor = throttled(
             session,
-            vendor_attempt(credentials.username, client_address(request)),
+            vendor_attempt(Door.API, credentials.username, client_address(request)),
             lambda: authenticate_vendor(session, credentials.username, credentials.password),
         )
     if vendor is None:

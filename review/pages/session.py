@@ -29,7 +29,7 @@ from review.templating import render
 from schema import StaffSession, StaffUser
 from workflow.audit import record_event
 from workflow.staff_sessions import end_all_sessions, end_session, open_session
-from workflow.throttle import Attempt, Throttled, throttled
+from workflow.throttle import Attempt, Door, Throttled, throttled
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,7 +74,7 @@ def sign_in(
         return user
 
     try:
-        user = throttled(session, Attempt(f"personal:{address}", client_address(request)), check)
+        user = throttled(session, Attempt(Door.PERSONAL, address, client_address(request)), check)
     except Throttled as exc:
         response = _form(request, str(exc), address, status.HTTP_429_TOO_MANY_REQUESTS)
         response.headers["Retry-After"] = str(exc.seconds)

@@ -22,7 +22,7 @@ from review.uploads import UploadedFile, read_upload
 from schema import Certification, ClockKind, EvidenceSubmission, SubmissionStatus
 from workflow.calendar import load_calendar
 from workflow.clocks import business_days_left, running_clock
-from workflow.throttle import Throttled, throttled
+from workflow.throttle import Door, Throttled, throttled
 from workflow.vendors import authenticate_vendor, vendor_attempt
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +57,7 @@ def _receive(
     try:
         vendor = throttled(
             session,
-            vendor_attempt(rfc, address),
+            vendor_attempt(Door.PORTAL, rfc, address),
             lambda: authenticate_vendor(session, rfc, password),
         )
     except Throttled as exc:
