@@ -8,6 +8,7 @@ process starts in, with no server to install.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -46,9 +47,10 @@ class Settings(BaseSettings):
     now: AwareDatetime | None = None
     # How often beat runs the deadline scan (reminders, expiries, review SLA alerts).
     deadline_scan_seconds: int = Field(default=300, gt=0)
-    # Proxies whose X-Forwarded-For names the real client (comma-separated addresses, or "*" when
-    # a PaaS router is the only way in). Sign-in throttling counts per client address, so behind
-    # an untrusted-by-default proxy every client would share the proxy's count.
+    # Proxies whose X-Forwarded-For names the real client: comma-separated addresses or networks
+    # (CIDR). Sign-in throttling counts per client address, so behind an untrusted proxy every
+    # client would share the proxy's count; "*" would let any client name itself anew on every
+    # try, so it is refused.
     forwarded_allow_ips: str = "127.0.0.1"
     # Outbox relay. Against a server that takes ~50 ms per message, throughput is about
     # connections / 50 ms, so a handful is not enough; 20 is Postfix's default concurrency per
@@ -84,6 +86,15 @@ class Settings(BaseSettings):
             self.mail_url = f"file://{self.var_dir / 'mail'}"
         if self.storage_dir is None:
             self.storage_dir = self.var_dir / "storage"
+        proxies = [p.strip() for p in self.forwarded_allow_ips.split(",") if p.strip()]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SIA_FORWARDED_ALLOW_IPS: «{proxy}» no es una dirección IP ni una red "
+                    "(CIDR); nombre los proxies de confianza, nunca «*»."
+                ) from None
         try:
             ZoneInfo(self.timezone)  # fail at start-up, not on the first deadline
         except (ZoneInfoNotFoundError, ValueError):

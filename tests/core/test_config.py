@@ -71,3 +71,15 @@ def test_processes_starting_together_agree_on_the_embedded_secret(tmp_path: Path
         secrets = set(pool.map(_secret_of, [str(tmp_path)] * 16))
     assert len(secrets) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]  # no drafts left behind
+
+
+@pytest.mark.parametrize("value", ["*", "10.0.0.1, *", "proxy.example"])
+def test_trusted_proxies_must_be_named_by_address(monkeypatch, value):
+    monkeypatch.setenv("SIA_FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ValidationError, match="nunca «\\*»"):
+        Settings()
+
+
+def test_trusted_proxies_may_be_networks(monkeypatch):
+    monkeypatch.setenv("SIA_FORWARDED_ALLOW_IPS", "10.0.0.0/8, 192.0.2.7, ::1")
+    assert Settings().forwarded_allow_ips == "10.0.0.0/8, 192.0.2.7, ::1"
