@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -36,6 +37,7 @@ from workflow.throttle import Throttled
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
+UNAVAILABLE_RETRY_SECONDS = 5
 _REQUEST_ID_KEY = "request_id"  # in the request's state
 
 _DEFAULT_DETAILS = {
@@ -49,6 +51,7 @@ _DEFAULT_DETAILS = {
     422: "Solicitud inválida.",
     429: "Demasiados intentos.",
     500: "Error interno.",
+    503: "Servicio no disponible.",
 }
 MALFORMED_BODY = "El cuerpo de la solicitud está mal formado."
 # What the framework says in English with no other sign of what it is; ours are Spanish.
@@ -206,6 +209,20 @@ def install(app: FastAPI) -> None:
             # A page that sends the visitor elsewhere (sign-in first): Location, no body.
             return Response(status_code=exc.status_code, headers=exc.headers)
         return error_response(request, exc.status_code, _http_detail(exc), headers=exc.headers)
+
+    @app.exception_handler(sqlalchemy.exc.TimeoutError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.InterfaceError)
+    async def _database_unavailable(request: Request, exc: Exception) -> Response:
+        # Every connection busy, or the database restarting: the request did nothing (its
+        # transaction never committed), so the client may simply try again.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            request,
+            503,
+            "El servicio no está disponible por el momento. Intente de nuevo en unos segundos.",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
 
     @app.exception_handler(Throttled)
     async def _throttled(request: Request, exc: Throttled) -> Response:

@@ -9,11 +9,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.keys import avisos_keypair
-from core.security import hash_password, verify_password
+from core.security import hash_password
 from core.tokens import new_password
 from rules.signing import sign_document
 from rules.testsets.generate import generate_test_set, new_seed
 from schema import Certification, CertificationState, Organization, TestSet
+from workflow.credentials import password_matches
 from workflow.folios import issue_folio
 from workflow.throttle import Attempt, Door
 from workflow.vendors import authenticate_vendor, normalize_rfc
@@ -92,7 +93,7 @@ def authenticate_sandbox(
         )
     ).all()
     for test_set in candidates:
-        if verify_password(patron_password, test_set.sandbox_password_hash):
+        if password_matches(session, patron_password, test_set.sandbox_password_hash):
             certification = session.get(Certification, test_set.certification_id)
             if certification is not None:
                 return test_set if certification.vendor_id == vendor.id else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from core.security import verify_password
 from schema import Organization, OrganizationKind
+from workflow.credentials import password_matches
 from workflow.throttle import Attempt, Door
 
 
@@ -26,6 +26,5 @@ def authenticate_vendor(session: Session, rfc: str, password: str) -> Organizati
             Organization.rfc == normalize_rfc(rfc),
         )
     ).first()
-    if vendor is None or vendor.sia_password_hash is None:
-        return None
-    return vendor if verify_password(password, vendor.sia_password_hash) else None
+    stored = vendor.sia_password_hash if vendor is not None else None
+    return vendor if password_matches(session, password, stored) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -10,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from core.clock import utcnow
-from core.security import hash_password, verify_password
 from review.deps import (
     CSRF_REFUSED,
     ORIGIN_REFUSED,
@@ -28,6 +26,7 @@ from review.inputs import Text
 from review.templating import render
 from schema import StaffSession, StaffUser
 from workflow.audit import record_event
+from workflow.credentials import password_matches
 from workflow.staff_sessions import end_all_sessions, end_session, open_session
 from workflow.throttle import Attempt, Door, Throttled, throttled
 
@@ -36,13 +35,6 @@ router = APIRouter(include_in_schema=False)
 
 def _form(request: Request, error: str | None, email: str, code: int) -> HTMLResponse:
     return render(request, "ingresar.html", {"error": error, "email": email}, code)
-
-
-@cache
-def _dummy_hash() -> str:
-    """Checked against when the account does not exist, so that an unknown address costs the
-    same time as a wrong password (no enumeration by timing)."""
-    return hash_password("cuenta-inexistente")
 
 
 @router.get("/ingresar", response_class=HTMLResponse)
@@ -66,10 +58,8 @@ def sign_in(
 
     def check() -> StaffUser | None:
         user = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
-        if user is None:
-            verify_password(password, _dummy_hash())
-            return None
-        if not verify_password(password, user.password_hash) or not user.is_active:
+        stored = user.password_hash if user is not None else None
+        if not password_matches(session, password, stored) or user is None or not user.is_active:
             return None
         return user
 
