@@ -156,3 +156,27 @@ def test_the_limit_holds_for_an_app_that_reads_the_body_on_its_own(settings):
     assert client.post("/api/x", content=iter([b"12345", b"678"])).status_code == 204
     refused = client.post("/api/x", content=iter([b"12345", b"678", b"901"]))
     assert refused.status_code == 413 and "excede el máximo" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_an_unreachable_database_is_a_spanish_503_then_recovers(settings, reviewer):
+    from core.db import make_engine
+    from tests.mailer.smtp import free_port
+    from tests.review.staff import sign_in
+
+    client = TestClient(create_app())
+    gone = make_engine(f"postgresql+psycopg://127.0.0.1:{free_port()}/x")
+    # The database goes away (a restart): every request now fails to connect.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("review.deps.get_engine", lambda: gone)
+        bearer = {"Authorization": "Bearer sia_x"}
+        down = client.get("/api/v1/revision/evidencias/1", headers=bearer)
+        assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+        assert down.json() == {
+            "detail": "El servicio no está disponible por el momento. "
+            "Intente de nuevo en unos segundos."
+        }
+        page = sign_in(client)
+        assert page.status_code == 503 and "no está disponible" in page.text
+    # It comes back: the same app answers again, no restart.
+    assert sign_in(client).status_code == 200
