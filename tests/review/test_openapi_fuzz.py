@@ -42,19 +42,19 @@ def test_every_json_route_answers_as_documented(settings, engine, reviewer, foli
     assert len(operations) >= 8  # every documented route, not an empty schema
     for operation in operations:
         vendor = operation.path.endswith("/evidencias") and operation.method.upper() == "POST"
-        authorization = BASIC if vendor else bearer
+        _fuzz(operation, BASIC if vendor else bearer)
 
-        @given(case=operation.as_strategy())
-        @hypothesis_settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def answers_as_documented(
-            case: schemathesis.Case, authorization: str = authorization
-        ) -> None:
-            headers = {"Authorization": authorization, **(case.headers or {})}
-            case.call_and_validate(headers=headers, checks=CHECKS)
 
-        answers_as_documented()
+def _fuzz(operation: schemathesis.APIOperation, authorization: str) -> None:
+    @given(case=operation.as_strategy())
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def answers_as_documented(case: schemathesis.Case) -> None:
+        headers = {"Authorization": authorization, **(case.headers or {})}
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    answers_as_documented()
