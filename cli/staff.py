@@ -91,36 +91,25 @@ def create_staff(
     ctx: click.Context, email: str, full_name: str, role: str, password: str | None
 ) -> None:
     """Crea un usuario del personal que ingresa al panel de revisión."""
-    from sqlalchemy.exc import IntegrityError
-
     from core.db import session_scope
-    from core.security import hash_password
-    from schema import StaffRole, StaffUser
-    from workflow.audit import record_event
+    from schema import StaffRole
+    from workflow.refusals import Refused
+    from workflow.staff_accounts import choose_password, create_account
 
     password = _password(ctx, password)
     prepare_database()
-    user = StaffUser(
-        email=email.strip().lower(),
-        full_name=full_name.strip(),
-        role=StaffRole(role),
-        password_hash=hash_password(password),
-    )
     try:
         with session_scope() as session:
-            session.add(user)
-            session.flush()
-            assert user.id is not None
-            record_event(
+            user = create_account(
                 session,
+                email=email,
+                full_name=full_name,
+                role=StaffRole(role),
+                password=choose_password(password),
                 actor="cli",
-                action="staff.created",
-                entity_type="staff_user",
-                entity_id=user.id,
-                data={"email": user.email, "role": user.role.value},
             )
-    except IntegrityError:
-        raise click.ClickException(f"Ya existe un usuario con el correo {user.email}.") from None
+    except Refused as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"Usuario {user.email} creado con el rol {user.role.value}.")
 
 

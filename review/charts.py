@@ -230,13 +230,17 @@ def column_chart(
     y_label: str,
     fmt: Format = number,
     top: float | None = None,
+    alert: Sequence[bool] = (),
+    alert_label: str = "",
 ) -> Markup:
-    """A vertical bar per category, its value written over it; none where a value is None."""
+    """A vertical bar per category, its value written over it; none where a value is None.
+    The bars ``alert`` marks are drawn in the alert colour, which ``alert_label`` explains."""
     present = [v for v in values if v is not None]
     if not categories or not present:
         return _no_data()
     ticks = _ticks(max(present), top)
-    plot = _Plot(56, 30, WIDTH - 56 - 16, 200, len(categories), ticks[-1])
+    # Deeper top margin than a line chart's: the tallest bar's value is written over it.
+    plot = _Plot(56, 42, WIDTH - 56 - 16, 200, len(categories), ticks[-1])
     band = plot.width / len(categories)
     bar = band * 0.7
     parts = [
@@ -244,15 +248,22 @@ def column_chart(
         f'<text x="{plot.left:.1f}" y="16" fill="{AXIS_COLOUR}">{_text(y_label)}</text>',
         _axes(plot, ticks, categories, fmt),
     ]
+    if any(alert):
+        x = WIDTH - 16 - CHAR_WIDTH * len(alert_label)
+        parts.append(
+            f'<rect x="{x - 18:.1f}" y="6" width="12" height="12" fill="{REFERENCE_COLOUR}"/>'
+            f'<text x="{x:.1f}" y="16">{_text(alert_label)}</text>'
+        )
     # Written values would overlap on thin bars; the tooltips and the table still have them.
     written = band >= CHAR_WIDTH * 6
     for i, value in enumerate(values):
         if value is None:
             continue
         y = plot.y(value)
+        colour = REFERENCE_COLOUR if i < len(alert) and alert[i] else PALETTE[0]
         parts.append(
             f'<rect x="{plot.x(i) - bar / 2:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-            f'height="{plot.bottom - y:.1f}" fill="{PALETTE[0]}">'
+            f'height="{plot.bottom - y:.1f}" fill="{colour}">'
             f"<title>{_text(categories[i])}: {_text(fmt(value))}</title></rect>"
         )
         if written:

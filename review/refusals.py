@@ -30,6 +30,7 @@ HTTP_STATUS: dict[StrEnum, int] = {
     CalendarReason.NOT_IN_CALENDAR: status.HTTP_404_NOT_FOUND,
     CalendarReason.STATUTORY: status.HTTP_409_CONFLICT,
     CalendarReason.NO_REASON: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    CalendarReason.INVALID_DATE: status.HTTP_422_UNPROCESSABLE_CONTENT,
     DecisionReason.NO_SUCH_CERTIFICATION: status.HTTP_404_NOT_FOUND,
     DecisionReason.ALREADY_DECIDED: status.HTTP_409_CONFLICT,
     DecisionReason.NOT_IN_REVIEW: status.HTTP_409_CONFLICT,
@@ -46,7 +47,7 @@ HTTP_STATUS: dict[StrEnum, int] = {
     StaffAccountReason.DUPLICATE_EMAIL: status.HTTP_409_CONFLICT,
     StaffAccountReason.INVALID_NAME: status.HTTP_422_UNPROCESSABLE_CONTENT,
     StaffAccountReason.INVALID_ROLE: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    StaffAccountReason.WEAK_PASSWORD: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    StaffAccountReason.WEAK_CREDENTIAL: status.HTTP_422_UNPROCESSABLE_CONTENT,
     StaffAccountReason.OWN_ACCOUNT: status.HTTP_409_CONFLICT,
     OutboxReason.NO_SUCH_EMAIL: status.HTTP_404_NOT_FOUND,
 }

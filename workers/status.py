@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from kombu import Connection
 from kombu.exceptions import ChannelError
+from kombu.transport.base import StdChannel
 from kombu.transport.virtual import Channel
 
 from workers import queues
 from workers.app import app
 
-ASK_SECONDS = 1.0
+ASK_SECONDS = 1
 EMBEDDED_WORKERS_NOTE = (
     "Con el broker de archivos (modo local) los workers no atienden consultas; "
     "«sia ping» comprueba que alguno responda enviándole una tarea."
@@ -45,14 +47,16 @@ def _first_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0].rstrip(".")
 
 
-def _depth(channel: Channel, name: str) -> int:
+def _depth(channel: StdChannel, name: str) -> int:
+    # Redis and the filesystem broker are kombu's virtual transports; a passive declare only
+    # counts, it creates nothing.
     try:
-        return int(channel.queue_declare(queue=name, passive=True).message_count)
+        return int(cast(Channel, channel).queue_declare(queue=name, passive=True).message_count)
     except ChannelError:
         return 0  # never declared (Redis drops an emptied list): nothing is waiting
 
 
-def _workers(connection: Connection, timeout: float) -> tuple[list[str] | None, str | None]:
+def _workers(connection: Connection, timeout: int) -> tuple[list[str] | None, str | None]:
     if not app.conf.worker_enable_remote_control:
         return None, EMBEDDED_WORKERS_NOTE
     try:
@@ -60,10 +64,10 @@ def _workers(connection: Connection, timeout: float) -> tuple[list[str] | None, 
     except Exception as exc:  # whatever the broadcast fails with, the page says so
         logger.warning("workers did not answer the ping: %s", _first_line(exc))
         return None, f"Sin respuesta de los workers ({_first_line(exc)})."
-    return sorted(name for reply in replies for name in reply), None
+    return sorted(name for reply in replies or [] for name in reply), None
 
 
-def broker_status(timeout: float = ASK_SECONDS) -> BrokerStatus:
+def broker_status(timeout: int = ASK_SECONDS) -> BrokerStatus:
     """Messages waiting per queue and the workers that answer a ping within ``timeout``."""
     options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     try:
@@ -73,7 +77,5 @@ def broker_status(timeout: float = ASK_SECONDS) -> BrokerStatus:
             workers, note = _workers(conn, timeout)
     except Exception as exc:  # a broker that is down or misconfigured is what the page reports
         logger.warning("broker status unavailable: %s", _first_line(exc))
-        return BrokerStatus(
-            [], f"No se pudo consultar el broker: {_first_line(exc)}.", None, None
-        )
+        return BrokerStatus([], f"No se pudo consultar el broker: {_first_line(exc)}.", None, None)
     return BrokerStatus(depths, None, workers, note)

@@ -334,6 +334,9 @@ def _review_clocks(
         claimed.append(clock.id)
         vendor = session.get(Organization, certification.vendor_id)
         assert vendor is not None
+        reviewer = (
+            session.get(StaffUser, certification.reviewer_id) if certification.reviewer_id else None
+        )
         alerts.append(
             {
                 "folio": certification.folio,
@@ -341,7 +344,7 @@ def _review_clocks(
                 "razon_social": vendor.razon_social,
                 "evidencia_recibida": clock.started_at.isoformat(),
                 "fecha_limite_revision": clock.due_at.isoformat(),
-                "revisor": None,
+                "revisor": reviewer.full_name if reviewer is not None else None,
             }
         )
         record_event(

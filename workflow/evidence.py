@@ -265,6 +265,12 @@ def apply_examination(
     document = reading.to_json()
     if reading.screenshots is not None:
         document["capturas"] = [_store_screenshot(image) for image in reading.screenshots.images]
+    if reading.cfdi is not None:
+        # The reading keeps only each CFDI's hash; the reviewer reads the XML as it came.
+        document["cfdi"] = [
+            {"archivo": store_blob(doc.xml, "cfdi", ".xml"), "origen": doc.source}
+            for doc in reading.cfdi.documents
+        ]
     submission.reading = document
     submission.checked_at = now
     # A refused upload keeps its reading's findings: the content of an unread workbook is not

@@ -179,6 +179,14 @@ class ReviewTimes:
     def maximum(self) -> int | None:
         return self.days[-1] if self.days else None
 
+    @property
+    def histogram(self) -> tuple[int, ...]:
+        """How many reviews took 0, 1, 2… business days, up to the longest."""
+        counts = [0] * (self.days[-1] + 1 if self.days else 0)
+        for d in self.days:
+            counts[d] += 1
+        return tuple(counts)
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -239,9 +247,9 @@ def _states(session: Session, period: Period, tz: ZoneInfo) -> tuple[StateCounts
     # Grouped over a subquery: PostgreSQL does not see a CASE with bound parameters in GROUP BY
     # as the same expression as in the select list.
     rows = session.exec(
-        select(moves.c.bucket, moves.c.left, moves.c.entered, func.count())
-        .group_by(moves.c.bucket, moves.c.left, moves.c.entered)
-        .order_by(moves.c.bucket)
+        select(moves.c.bucket, moves.c.left, moves.c.entered, func.count()).group_by(
+            moves.c.bucket, moves.c.left, moves.c.entered
+        )
     ).all()
     deltas: list[dict[CertificationState, int]] = [{} for _ in starts]
     for bucket, left, entered, n in rows:

@@ -51,6 +51,7 @@ class CalendarReason(StrEnum):
     NOT_IN_CALENDAR = "not_in_calendar"
     STATUTORY = "statutory"
     NO_REASON = "no_reason"
+    INVALID_DATE = "invalid_date"
 
 
 class CalendarRefused(Refused):
@@ -97,7 +98,7 @@ class StaffAccountReason(StrEnum):
     DUPLICATE_EMAIL = "duplicate_email"
     INVALID_NAME = "invalid_name"
     INVALID_ROLE = "invalid_role"
-    WEAK_PASSWORD = "weak_password"
+    WEAK_CREDENTIAL = "weak_credential"
     OWN_ACCOUNT = "own_account"
 
 

@@ -26,6 +26,7 @@ GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters
 _MAX_NAME = 200  # StaffUser.full_name
 _MAX_PASSWORD = 1024  # what the sign-in form accepts
 
+
 def staff_accounts(session: Session) -> list[StaffUser]:
     """Every account, active ones first, then by name."""
     return list(
@@ -59,7 +60,7 @@ def choose_password(given: str) -> Password:
         return Password(secrets.token_urlsafe(GENERATED_PASSWORD_BYTES), generated=True)
     if len(given) < MIN_PASSWORD_LENGTH or len(given) > _MAX_PASSWORD:
         raise StaffAccountRefused(
-            StaffAccountReason.WEAK_PASSWORD,
+            StaffAccountReason.WEAK_CREDENTIAL,
             f"La contraseña debe tener entre {MIN_PASSWORD_LENGTH} y {_MAX_PASSWORD} caracteres; "
             "deje el campo vacío para que el sistema genere una.",
         )
@@ -100,8 +101,9 @@ def create_account(
     full_name: str,
     role: StaffRole,
     password: Password,
-    actor: StaffUser,
+    actor: str,
 ) -> StaffUser:
+    """``actor`` as the audit log names it: ``staff:N`` from the dashboard, ``cli``."""
     address, name = _email(email), _name(full_name)
     if session.exec(select(StaffUser.id).where(StaffUser.email == address)).first() is not None:
         raise _duplicate(address)
@@ -118,7 +120,7 @@ def create_account(
     assert user.id is not None
     record_event(
         session,
-        actor=f"staff:{actor.id}",
+        actor=actor,
         action="staff.created",
         entity_type="staff_user",
         entity_id=user.id,
@@ -146,11 +148,12 @@ def _not_own(user: StaffUser, actor: StaffUser, what: str) -> None:
 
 def change_role(
     session: Session, account_id: int, role: StaffRole, *, actor: StaffUser
-) -> StaffUser:
-    """A new role; the person signs in again to work under it. The same role changes nothing."""
+) -> tuple[StaffUser, bool]:
+    """A new role; the person signs in again to work under it. The same role changes nothing
+    (the second value says whether anything changed)."""
     user = _account(session, account_id)
     if user.role is role:
-        return user
+        return user, False
     _not_own(user, actor, "cambiar el rol de")
     before = user.role
     user.role = role
@@ -165,14 +168,17 @@ def change_role(
         to_state=role.value,
     )
     end_all_sessions(session, user, actor=f"staff:{actor.id}")
-    return user
+    return user, True
 
 
-def set_active(session: Session, account_id: int, active: bool, *, actor: StaffUser) -> StaffUser:
-    """Deactivate (sessions end, sign-in refused) or reactivate an account; idempotent."""
+def set_active(
+    session: Session, account_id: int, active: bool, *, actor: StaffUser
+) -> tuple[StaffUser, bool]:
+    """Deactivate (sessions end, sign-in refused) or reactivate an account; idempotent (the
+    second value says whether anything changed)."""
     user = _account(session, account_id)
     if user.is_active is active:
-        return user
+        return user, False
     if not active:
         _not_own(user, actor, "desactivar")
     user.is_active = active
@@ -186,7 +192,7 @@ def set_active(session: Session, account_id: int, active: bool, *, actor: StaffU
     )
     if not active:
         end_all_sessions(session, user, actor=f"staff:{actor.id}")
-    return user
+    return user, True
 
 
 def reset_password(

@@ -217,6 +217,11 @@ def test_a_breached_review_sla_alerts_the_supervisors_once_and_decides_nothing(
             certification = session.get(Certification, cert_id)
             assert certification is not None
             transition(session, certification, Event.EVIDENCE_ACCEPTED, actor="t")
+        reviewer = session.exec(select(StaffUser).where(StaffUser.role == StaffRole.REVISOR)).one()
+        first = session.get(Certification, ids[0])
+        assert first is not None
+        first.reviewer_id = reviewer.id
+        session.add(first)
         session.commit()
     assert _scan(engine, local(2026, 3, 20, 23, 59)).sla_alerts == []
     summary = _scan(engine, local(2026, 3, 21, 8))
@@ -225,6 +230,8 @@ def test_a_breached_review_sla_alerts_the_supervisors_once_and_decides_nothing(
     [alert] = _emails(engine, "alerta_sla_revision")
     assert alert.recipients == ["supervisora@infonavit.example"]
     assert sorted(c["folio"] for c in alert.context["certificaciones"]) == sorted(folios)
+    reviewers = {c["folio"]: c["revisor"] for c in alert.context["certificaciones"]}
+    assert reviewers == {folios[0]: "S", folios[1]: None}  # the assigned one, or nobody yet
     assert all(_certification(engine, i).state is S.EN_ANALISIS for i in ids)
     assert _scan(engine, local(2026, 3, 23, 8)).sla_alerts == []
     assert len(_emails(engine, "alerta_sla_revision")) == 1
