@@ -94,7 +94,5 @@ def compare_submissions(before: Sequence[Observation], after: Sequence[F]) -> Ch
         fixed=tuple(sorted(old - current, key=_sort_key)),
         still_wrong=tuple(sorted(old & current, key=_sort_key)),
         new=tuple(sorted(new, key=_sort_key)),
-        new_errors=tuple(
-            f for f in after if str(f.severity) == ERROR and problem_of(f) in new
-        ),
+        new_errors=tuple(f for f in after if str(f.severity) == ERROR and problem_of(f) in new),
     )

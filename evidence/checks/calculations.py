@@ -192,6 +192,16 @@ def _subperiod_findings(
     return findings
 
 
+def written_values(rows: list[Row], given: Callable[[Row], Decimal | None]) -> dict[Decimal, Row]:
+    """Each distinct value written for a period figure, with the first row that holds it."""
+    written: dict[Decimal, Row] = {}
+    for row in rows:
+        value = given(row)
+        if value is not None:
+            written.setdefault(value, row)
+    return written
+
+
 def _period_findings(
     code: Code,
     case: ExpectedCase,
@@ -202,11 +212,7 @@ def _period_findings(
     unreadable: bool,
 ) -> list[Finding]:
     """A period figure: each distinct value written for it must match; none written is a miss."""
-    written: dict[Decimal, Row] = {}
-    for row in rows:
-        value = given(row)
-        if value is not None:
-            written.setdefault(value, row)
+    written = written_values(rows, given)
     if not written:
         if unreadable:
             return []

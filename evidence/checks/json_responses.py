@@ -86,27 +86,31 @@ def _missing(round_: Round, present: set[str]) -> list[Finding]:
     return findings
 
 
+def response_problem(
+    document: JsonDocument, round_: Round, public_key: Ed25519PublicKey
+) -> Finding | None:
+    """T1-SIGNATURE or T1-FOREIGN for one response; None when it is a response of this round."""
+    try:
+        check_document(document.document, public_key)
+    except (InvalidSignatureError, RecursionError) as exc:
+        # A document nested deeper than any response of ours cannot be one (RecursionError).
+        reason = exc if isinstance(exc, InvalidSignatureError) else "no es una respuesta."
+        return finding(
+            Code.T1_SIGNATURE,
+            f"La respuesta {_name(document)} no pasa la verificación de firma: {reason}",
+            tab=TAB,
+        )
+    return _foreign(document, round_)
+
+
 def check_json_tab(tab: JsonTab, round_: Round, public_key: Ed25519PublicKey) -> list[Finding]:
     """T1-SIGNATURE, T1-FOREIGN and T1-MISSING for the responses read from tab 1."""
     findings: list[Finding] = []
     present: set[str] = set()
     for document in tab.documents:
-        try:
-            check_document(document.document, public_key)
-        except (InvalidSignatureError, RecursionError) as exc:
-            # A document nested deeper than any response of ours cannot be one (RecursionError).
-            reason = exc if isinstance(exc, InvalidSignatureError) else "no es una respuesta."
-            findings.append(
-                finding(
-                    Code.T1_SIGNATURE,
-                    f"La respuesta {_name(document)} no pasa la verificación de firma: {reason}",
-                    tab=TAB,
-                )
-            )
-            continue
-        foreign = _foreign(document, round_)
-        if foreign:
-            findings.append(foreign)
+        problem = response_problem(document, round_, public_key)
+        if problem:
+            findings.append(problem)
         else:
             present.update(_aviso_folios(document.document))
     return findings + _missing(round_, present)
