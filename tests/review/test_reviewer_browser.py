@@ -133,11 +133,17 @@ def test_a_reviewer_rejects_one_round_and_approves_another(
     assert page.page.evaluate("document.images[0].naturalWidth") > 0
     page.page.go_back()
 
+    # Approving despite the errors needs a justification: the page says so, nothing changes.
+    page.check("input[name=decision][value=aprobada]")
+    page.click("button:text('Registrar decisión')")
+    assert "justificación" in page.page.inner_text("#error-decision")
+    assert _state(engine, wrong) == (CertificationState.EN_ANALISIS, 1)
+
     # Reject with a reason; the findings of the checks go along (pre-checked).
     page.check("input[name=decision][value=con_inconsistencias]")
     page.page.fill("textarea[name=reason]", REASON)
     page.click("button:text('Registrar decisión')")
-    page.page.wait_for_url(f"**/panel/certificaciones/{wrong}")
+    page.page.wait_for_selector("#decision dl.datos")  # the decision, as recorded
     assert _state(engine, wrong) == (CertificationState.CON_INCONSISTENCIAS, 1)
     # What the worker does next: round 2 goes out with the reviewer's findings.
     with Session(engine) as session:
@@ -166,8 +172,7 @@ def test_a_reviewer_rejects_one_round_and_approves_another(
     page.page.wait_for_url(f"**/panel/certificaciones/{right}")
     page.check("input[name=decision][value=aprobada]")
     page.click("button:text('Registrar decisión')")
-    page.page.wait_for_url(f"**/panel/certificaciones/{right}")
-    page.page.wait_for_load_state()
+    page.page.wait_for_selector("#decision dl.datos")
     assert _state(engine, right) == (CertificationState.APROBADA_PENDIENTE_DE_FIRMA, 1)
     assert "Aprobada, pendiente de firma" in page.page.inner_text("body")
     assert page.views <= 3 and page.clicks <= 5, (page.views, page.clicks)
