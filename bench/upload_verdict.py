@@ -10,31 +10,29 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 import httpx
-import psycopg
 import redis
 
-PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
+from bench.support import (
+    REDIS,
+    environment,
+    free_port,
+    running,
+    staff_sign_in,
+    throwaway_database,
+    wait_healthy,
+)
+
+REDIS_DB = 12
 UPLOADS = 20
 TARGET_P50 = 3.0
 STAFF_EMAIL, STAFF_PASSWORD = "bench@infonavit.example", "contraseña-de-bench-larga"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
@@ -97,100 +95,67 @@ def _prepare(env: dict[str, str]) -> list[tuple[str, str, bytes]]:
 
 
 def main() -> None:
-    database = f"sia_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    redis.Redis.from_url(f"{REDIS}/12").flushdb()
+    redis.Redis.from_url(f"{REDIS}/{REDIS_DB}").flushdb()
     work = Path(tempfile.mkdtemp(prefix="sia-bench-"))
-    port = _free_port()
-    env = {
-        "SIA_VAR_DIR": str(work / "var"),
-        "SIA_DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0].replace(
-            "postgresql://", "postgresql+psycopg://"
-        )
-        + f"/{database}",
-        "SIA_BROKER_URL": f"{REDIS}/12",
-        "SIA_RESULT_BACKEND": f"{REDIS}/12",
-        "SIA_MAIL_URL": f"file://{work / 'mail'}",
-        "SIA_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
+    port = free_port()
+    worker_log = work / "worker.log"
     try:
-        prepared = _prepare(env)
-        child_env = {**os.environ, **env}
-        sia = [sys.executable, "-m", "cli.main"]
-        worker_log = work / "worker.log"
-        processes.append(
-            subprocess.Popen(
-                [*sia, "web", "--port", str(port)],
-                env=child_env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        with worker_log.open("wb") as log:
-            processes.append(
-                subprocess.Popen(
-                    [*sia, "worker", "--concurrency", "1", "--loglevel", "INFO"],
-                    env=child_env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        base = f"http://127.0.0.1:{port}"
-        staff = httpx.Client(base_url=base, timeout=30)
-        for _ in range(100):
-            try:
-                if staff.get("/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        staff.post("/ingresar", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
-        time.sleep(2)  # let the worker connect before the first measurement
-        latencies = []
-        for folio, rfc, workbook in prepared:
-            start = time.perf_counter()
-            response = httpx.post(
-                f"{base}/api/v1/certificaciones/{folio}/evidencias",
-                files={"archivo": ("evidencias.xlsx", workbook)},
-                auth=(rfc, "bench"),
-                timeout=30,
-            )
-            assert response.status_code == 202, response.text
-            url = f"/api/v1/revision/evidencias/{response.json()['id']}"
-            while True:
-                body = staff.get(url).json()
-                if body["veredicto"]:
-                    break
-                if time.perf_counter() - start > 60:
-                    raise SystemExit(f"no verdict after 60 s for {folio}: {body['estado']}")
-                time.sleep(0.05)
-            assert body["veredicto"] == "sin_inconsistencias", body["hallazgos"][:3]
-            latencies.append(time.perf_counter() - start)
-        p50 = statistics.median(latencies)
-        p90 = statistics.quantiles(latencies, n=10)[-1]
-        print(
-            f"uploads: {UPLOADS} (workbook ~{len(prepared[0][2]) // 1024} KiB), "
-            f"one worker process, {os.cpu_count()} cores"
-        )
-        print(f"upload → verdict: p50 {p50:.2f} s, p90 {p90:.2f} s, max {max(latencies):.2f} s")
-        print(f"target p50 ≤ {TARGET_P50:.0f} s: {'met' if p50 <= TARGET_P50 else 'NOT met'}")
+        with throwaway_database() as database_url:
+            env = environment(work, database_url, port, REDIS_DB)
+            prepared = _prepare(env)
+            web = ["web", "--port", str(port)]
+            worker = ["worker", "--concurrency", "1", "--loglevel", "INFO"]
+            with running(env, web), running(env, worker, log=worker_log):
+                base = f"http://127.0.0.1:{port}"
+                wait_healthy(base)
+                staff = httpx.Client(base_url=base, timeout=30)
+                staff_sign_in(staff, STAFF_EMAIL, STAFF_PASSWORD)
+                time.sleep(2)  # let the worker connect before the first measurement
+                latencies = _upload_all(base, staff, prepared)
         children = worker_log.read_text(errors="replace").count("examined in a child process")
-        print(
-            f"guarded child processes: {children} for {UPLOADS} uploads "
-            f"(target one per upload: {'met' if children == UPLOADS else 'NOT met'})"
-        )
-        if p50 > TARGET_P50 or children != UPLOADS:
-            raise SystemExit(1)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(30)
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         shutil.rmtree(work, ignore_errors=True)
+    p50 = statistics.median(latencies)
+    p90 = statistics.quantiles(latencies, n=10)[-1]
+    print(
+        f"uploads: {UPLOADS} (workbook ~{len(prepared[0][2]) // 1024} KiB), "
+        f"one worker process, {os.cpu_count()} cores"
+    )
+    print(f"upload → verdict: p50 {p50:.2f} s, p90 {p90:.2f} s, max {max(latencies):.2f} s")
+    print(f"target p50 ≤ {TARGET_P50:.0f} s: {'met' if p50 <= TARGET_P50 else 'NOT met'}")
+    print(
+        f"guarded child processes: {children} for {UPLOADS} uploads "
+        f"(target one per upload: {'met' if children == UPLOADS else 'NOT met'})"
+    )
+    if p50 > TARGET_P50 or children != UPLOADS:
+        raise SystemExit(1)
+
+
+def _upload_all(
+    base: str, staff: httpx.Client, prepared: list[tuple[str, str, bytes]]
+) -> list[float]:
+    """Each workbook uploaded, then the reviewer API polled until its verdict shows."""
+    latencies = []
+    for folio, rfc, workbook in prepared:
+        start = time.perf_counter()
+        response = httpx.post(
+            f"{base}/api/v1/certificaciones/{folio}/evidencias",
+            files={"archivo": ("evidencias.xlsx", workbook)},
+            auth=(rfc, "bench"),
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        url = f"/api/v1/revision/evidencias/{response.json()['id']}"
+        while True:
+            body = staff.get(url).json()
+            if body["veredicto"]:
+                break
+            if time.perf_counter() - start > 60:
+                raise SystemExit(f"no verdict after 60 s for {folio}: {body['estado']}")
+            time.sleep(0.05)
+        assert body["veredicto"] == "sin_inconsistencias", body["hallazgos"][:3]
+        latencies.append(time.perf_counter() - start)
+    return latencies
 
 
 if __name__ == "__main__":

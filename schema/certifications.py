@@ -44,8 +44,15 @@ _LABELS = {
 
 class Certification(SQLModel, table=True):
     __tablename__ = "certifications"
-    # The queue's default order and its keyset pagination: newest first, id breaking ties.
-    __table_args__ = (sa.Index("ix_certifications_requested_at_id", "requested_at", "id"),)
+    # The review queue's orders and their keyset pages (workflow.queue): newest request or
+    # latest change of state first, id breaking ties; each also within one state, so that a
+    # state the queue is filtered by is read alone rather than picked out of the whole table.
+    __table_args__ = (
+        sa.Index("ix_certifications_requested_at_id", "requested_at", "id"),
+        sa.Index("ix_certifications_state_requested_at_id", "state", "requested_at", "id"),
+        sa.Index("ix_certifications_state_changed_at_id", "state_changed_at", "id"),
+        sa.Index("ix_certifications_state_state_changed_at_id", "state", "state_changed_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     folio: str = Field(max_length=10, unique=True)

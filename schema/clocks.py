@@ -56,6 +56,14 @@ class Clock(SQLModel, table=True):
             postgresql_where=sa.text("next_at IS NOT NULL"),
             sqlite_where=sa.text("next_at IS NOT NULL"),
         ),
+        # The review queue's running deadlines: soonest first, due within N days, SLA breached.
+        sa.Index(
+            "ix_clocks_running_due_at",
+            "due_at",
+            "certification_id",
+            postgresql_where=sa.text("state = 'corriendo'"),
+            sqlite_where=sa.text("state = 'corriendo'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -44,6 +44,17 @@ class EvidenceSubmission(SQLModel, table=True):
         sa.UniqueConstraint(
             "certification_id", "round", "sha256", name="uq_evidence_submissions_round_sha256"
         ),
+        # The review queue's verdict of a round (that of its latest examined upload), read from
+        # the index alone.
+        sa.Index(
+            "ix_evidence_submissions_examined",
+            "certification_id",
+            "round",
+            "verdict",
+            "id",
+            postgresql_where=sa.text("checked_at IS NOT NULL"),
+            sqlite_where=sa.text("checked_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -19,7 +19,23 @@ class OrganizationKind(StrEnum):
 
 class Organization(SQLModel, table=True):
     __tablename__ = "organizations"
-    __table_args__ = (sa.UniqueConstraint("kind", "rfc", name="uq_organizations_kind_rfc"),)
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "rfc", name="uq_organizations_kind_rfc"),
+        # The review queue finds a vendor by any part of its RFC or razón social: trigram
+        # indexes on PostgreSQL (extension pg_trgm); SQLite, which has none, gets plain ones.
+        sa.Index(
+            "ix_organizations_rfc_trgm",
+            "rfc",
+            postgresql_using="gin",
+            postgresql_ops={"rfc": "gin_trgm_ops"},
+        ),
+        sa.Index(
+            "ix_organizations_razon_social_trgm",
+            "razon_social",
+            postgresql_using="gin",
+            postgresql_ops={"razon_social": "gin_trgm_ops"},
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: OrganizationKind = Field(sa_column=enum_column(OrganizationKind, nullable=False))

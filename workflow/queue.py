@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, tuple_
+from sqlalchemy import and_, func, literal, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,7 @@ from schema import (
     Finding,
     FindingSource,
     Organization,
+    OrganizationKind,
     Severity,
     StaffUser,
     Verdict,
@@ -38,6 +39,7 @@ from schema import (
 from workflow.clocks import business_days_left
 
 PAGE_SIZE = 50
+FEW_VENDORS = 500  # matching vendors named to the query by id; more are matched by the text
 
 
 class QueueOrder(StrEnum):
@@ -165,12 +167,17 @@ def fetch_page(
     """The page of the queue after ``after``, before ``before``, or the first one."""
     if after is not None and before is not None:
         raise ValueError("a page is either after a cursor or before one")
-    key, descending = _sort_key(wanted.order)
+    if session.get_bind().dialect.name == "postgresql":
+        _walk_indexes(session)
+    key, tie, descending = _sort_key(wanted.order)
     backwards = before is not None
     cursor = before if backwards else after
     walks_down = descending != backwards
+    # Plain columns, not ORM objects: a page is read, never changed.
+    listed = [*_LISTED, key.label("sort_key")]
     query = _filtered(
-        select(Certification, Organization, col(StaffUser.full_name), key)
+        session,
+        select(*listed)
         .join(Organization, col(Organization.id) == Certification.vendor_id)
         .outerjoin(StaffUser, col(StaffUser.id) == Certification.reviewer_id),
         wanted,
@@ -178,12 +185,10 @@ def fetch_page(
         calendar,
     )
     if cursor is not None:
-        here, there = tuple_(key, col(Certification.id)), tuple_(cursor.key, cursor.id)
-        query = query.where(here < there if walks_down else here > there)
-    if walks_down:
-        query = query.order_by(key.desc(), col(Certification.id).desc())
-    else:
-        query = query.order_by(key.asc(), col(Certification.id).asc())
+        # Typed like the column, so SQLite gets the key in the form it stores (naive UTC).
+        there = tuple_(literal(cursor.key, key.type), literal(cursor.id))
+        query = query.where(tuple_(key, tie) < there if walks_down else tuple_(key, tie) > there)
+    query = query.order_by(*((key.desc(), tie.desc()) if walks_down else (key.asc(), tie.asc())))
     found = list(session.exec(query.limit(size + 1)).all())
     more = len(found) > size
     found = found[:size]
@@ -192,7 +197,7 @@ def fetch_page(
             # Nothing lies before these: they begin the queue, which is shown whole.
             return fetch_page(session, wanted, now, calendar, size=size)
         found.reverse()
-    cursors = [Cursor(sort_key, cert.id) for cert, _, _, sort_key in found]
+    cursors = [Cursor(row.sort_key, row.id) for row in found]
     has_next = backwards or more
     has_previous = after is not None or backwards
     return QueuePage(
@@ -202,16 +207,47 @@ def fetch_page(
     )
 
 
-def _sort_key(order: QueueOrder) -> tuple[Any, bool]:
-    """The column a page is sorted by and whether it runs newest first."""
+def _walk_indexes(session: Session) -> None:
+    """Plan this transaction's queries the way a page is found: walk an index in the page's
+    order and look each row's other tables up by key, stopping after a page.
+
+    PostgreSQL otherwise misjudges how soon such a walk fills a page when filters correlate
+    (running clocks all end in the future; a state and a verdict go together) and then hashes
+    and sorts every candidate, or starts a parallel worker for a few hundred index entries
+    (measured at 100,000 certifications: 60 ms instead of 2, 11 ms of 20)."""
+    session.connection().exec_driver_sql(
+        "SELECT set_config('enable_hashjoin', 'off', true),"
+        " set_config('enable_mergejoin', 'off', true),"
+        " set_config('max_parallel_workers_per_gather', '0', true)"
+    )
+
+
+_LISTED: tuple[Any, ...] = (
+    col(Certification.id),
+    col(Certification.folio),
+    col(Certification.state),
+    col(Certification.round),
+    col(Certification.requested_at),
+    col(Certification.state_changed_at),
+    col(Organization.rfc),
+    col(Organization.razon_social),
+    col(StaffUser.full_name).label("reviewer"),
+)
+
+
+def _sort_key(order: QueueOrder) -> tuple[Any, Any, bool]:
+    """The column a page is sorted by, the certification's id that breaks its ties (from the
+    same table, so that both bound one index scan), and whether it runs newest first."""
     if order is QueueOrder.DEADLINE:
-        return col(Clock.due_at), False
+        return col(Clock.due_at), col(Clock.certification_id), False
     if order is QueueOrder.STATE_CHANGED:
-        return col(Certification.state_changed_at), True
-    return col(Certification.requested_at), True
+        return col(Certification.state_changed_at), col(Certification.id), True
+    return col(Certification.requested_at), col(Certification.id), True
 
 
-def _filtered(query: Any, wanted: QueueFilter, now: datetime, calendar: BusinessCalendar) -> Any:
+def _filtered(
+    session: Session, query: Any, wanted: QueueFilter, now: datetime, calendar: BusinessCalendar
+) -> Any:
     running = select(Clock.certification_id).where(Clock.state == ClockState.CORRIENDO)
     if wanted.order is QueueOrder.DEADLINE:
         query = query.join(
@@ -226,10 +262,7 @@ def _filtered(query: Any, wanted: QueueFilter, now: datetime, calendar: Business
     if wanted.round is not None:
         query = query.where(Certification.round == wanted.round)
     if wanted.vendor:
-        query = query.where(
-            col(Organization.rfc).icontains(wanted.vendor, autoescape=True)
-            | col(Organization.razon_social).icontains(wanted.vendor, autoescape=True)
-        )
+        query = query.where(_vendor_matches(session, wanted.vendor))
     if wanted.verdict is not None:
         query = query.where(
             tuple_(col(Certification.id), col(Certification.round)).in_(
@@ -249,11 +282,31 @@ def _filtered(query: Any, wanted: QueueFilter, now: datetime, calendar: Business
     return query
 
 
+def _vendor_matches(session: Session, text: str) -> Any:
+    """Certifications of the vendors whose RFC or razón social holds ``text``.
+
+    The database cannot tell in advance how many vendors a text matches, and a wrong guess
+    either way is slow: walking every certification looking for a rare vendor, or sorting all
+    of a common one's. So the vendors are looked up first (trigram indexes): a few are named
+    to the query, which reads their certifications by index; many match often enough that
+    walking the queue in order finds a page of them quickly."""
+    matches = col(Organization.rfc).icontains(text, autoescape=True) | col(
+        Organization.razon_social
+    ).icontains(text, autoescape=True)
+    few = session.exec(
+        select(Organization.id)
+        .where(Organization.kind == OrganizationKind.DESARROLLADOR, matches)
+        .limit(FEW_VENDORS + 1)
+    ).all()
+    return col(Certification.vendor_id).in_(few) if len(few) <= FEW_VENDORS else matches
+
+
 def _latest_examined_with(verdict: Verdict) -> Any:
     """(certification, round) of each round whose latest examined upload got ``verdict``.
 
-    Not correlated with the certification, so the database reads the uploads with that verdict
-    once instead of looking one up for every certification it walks past."""
+    A set, not a per-row lookup: the database may read it once or probe it for each
+    certification it walks past, whichever its estimates favour; both read only the index
+    of examined uploads."""
     later = aliased(EvidenceSubmission)
     superseded = (
         select(later.id)
@@ -265,30 +318,39 @@ def _latest_examined_with(verdict: Verdict) -> Any:
         )
         .exists()
     )
+    # Every upload with a verdict was examined; saying so lets the database read the index of
+    # examined uploads alone.
     return select(EvidenceSubmission.certification_id, EvidenceSubmission.round).where(
-        EvidenceSubmission.verdict == verdict, ~superseded
+        col(EvidenceSubmission.checked_at).is_not(None),
+        EvidenceSubmission.verdict == verdict,
+        ~superseded,
     )
 
 
 def _examined_of(session: Session, rounds: dict[int, int]) -> dict[int, Examined]:
-    """By certification id: the examination of the latest examined upload of its ``rounds``
-    round (certification id → current round)."""
-    latest: dict[int, EvidenceSubmission] = {}
-    for submission in session.exec(
-        select(EvidenceSubmission)
+    """By certification id: the examination of the latest examined upload of its current round
+    (``rounds``: certification id → current round)."""
+    latest: dict[int, tuple[int | None, str | None]] = {}
+    for submission_id, certification_id, round_, verdict in session.exec(
+        select(
+            EvidenceSubmission.id,
+            EvidenceSubmission.certification_id,
+            EvidenceSubmission.round,
+            EvidenceSubmission.verdict,
+        )
         .where(
             col(EvidenceSubmission.certification_id).in_(rounds),
             col(EvidenceSubmission.checked_at).is_not(None),
         )
         .order_by(col(EvidenceSubmission.id))
     ):
-        if submission.round == rounds[submission.certification_id]:
-            latest[submission.certification_id] = submission
+        if round_ == rounds[certification_id]:
+            latest[certification_id] = (submission_id, verdict)
     errors: dict[int | None, int] = dict(
         session.exec(
             select(Finding.submission_id, func.count())
             .where(
-                col(Finding.submission_id).in_([s.id for s in latest.values()]),
+                col(Finding.submission_id).in_([id_ for id_, _ in latest.values()]),
                 Finding.source == FindingSource.AUTOMATICO,
                 Finding.severity == Severity.ERROR,
             )
@@ -296,8 +358,10 @@ def _examined_of(session: Session, rounds: dict[int, int]) -> dict[int, Examined
         ).all()
     )
     return {
-        certification_id: Examined(submission.verdict, errors.get(submission.id, 0))
-        for certification_id, submission in latest.items()
+        certification_id: Examined(
+            None if verdict is None else Verdict(verdict), errors.get(submission_id, 0)
+        )
+        for certification_id, (submission_id, verdict) in latest.items()
     }
 
 
@@ -320,26 +384,24 @@ def _deadlines_of(
 def _rows(
     session: Session, found: list[Any], now: datetime, calendar: BusinessCalendar
 ) -> list[QueueRow]:
-    certifications: list[Certification] = [cert for cert, _, _, _ in found]
-    rounds = {cert.id: cert.round for cert in certifications if cert.id is not None}
-    deadlines = _deadlines_of(session, list(rounds), now, calendar) if rounds else {}
-    examined = _examined_of(session, rounds) if rounds else {}
-    rows = []
-    for cert, vendor, reviewer, _ in found:
-        assert cert.id is not None
-        rows.append(
-            QueueRow(
-                id=cert.id,
-                folio=cert.folio,
-                rfc=vendor.rfc,
-                razon_social=vendor.razon_social,
-                state=cert.state,
-                round=cert.round,
-                requested_at=cert.requested_at,
-                state_changed_at=cert.state_changed_at,
-                deadline=deadlines.get(cert.id),
-                examined=examined.get(cert.id),
-                reviewer=reviewer,
-            )
+    if not found:
+        return []
+    rounds = {row.id: row.round for row in found}
+    deadlines = _deadlines_of(session, list(rounds), now, calendar)
+    examined = _examined_of(session, rounds)
+    return [
+        QueueRow(
+            id=row.id,
+            folio=row.folio,
+            rfc=row.rfc,
+            razon_social=row.razon_social,
+            state=row.state,
+            round=row.round,
+            requested_at=row.requested_at,
+            state_changed_at=row.state_changed_at,
+            deadline=deadlines.get(row.id),
+            examined=examined.get(row.id),
+            reviewer=row.reviewer,
         )
-    return rows
+        for row in found
+    ]
