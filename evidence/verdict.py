@@ -12,3 +12,15 @@ class Verdict(StrEnum):
     ILEGIBLE = "ilegible"
     CON_INCONSISTENCIAS = "con_inconsistencias"
     SIN_INCONSISTENCIAS = "sin_inconsistencias"
+
+    @property
+    def label(self) -> str:
+        """As people read it (the value is the stable API code)."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Verdict.ILEGIBLE: "Ilegible",
+    Verdict.CON_INCONSISTENCIAS: "Con inconsistencias",
+    Verdict.SIN_INCONSISTENCIAS: "Sin inconsistencias",
+}

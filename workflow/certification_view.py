@@ -52,11 +52,6 @@ from workflow.clocks import Deadline, deadlines
 from workflow.dispatch import XLSX
 from workflow.evidence import submission_blob
 
-VERDICTS = {
-    Verdict.ILEGIBLE: "Ilegible",
-    Verdict.CON_INCONSISTENCIAS: "Con inconsistencias",
-    Verdict.SIN_INCONSISTENCIAS: "Sin inconsistencias",
-}
 SUBMISSION_STATUSES = {
     SubmissionStatus.RECIBIDA: "En lectura",
     SubmissionStatus.ILEGIBLE: "Rechazada por ilegible",
@@ -107,7 +102,7 @@ def _reminder(data: Mapping[str, Any]) -> str:
 
 
 def _checked(data: Mapping[str, Any]) -> str:
-    verdict = VERDICTS.get(Verdict(data["verdict"])) if "verdict" in data else None
+    verdict = Verdict(data["verdict"]).label if "verdict" in data else None
     return (
         f"Revisión automática: {verdict or 'sin veredicto'}, "
         f"{_count(data.get('errors', 0), 'error', 'errores')}, "
@@ -248,7 +243,7 @@ class SubmissionView:
     @property
     def verdict(self) -> str | None:
         verdict = self.submission.verdict
-        return VERDICTS[verdict] if verdict else None
+        return verdict.label if verdict else None
 
 
 @dataclass(frozen=True)

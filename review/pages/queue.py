@@ -22,7 +22,6 @@ from review.inputs import Text
 from review.templating import render
 from schema import CertificationState, Verdict
 from workflow.calendar import load_calendar
-from workflow.certification_view import VERDICTS
 from workflow.queue import BadCursor, Cursor, QueueFilter, QueueOrder, fetch_page, state_counts
 
 router = APIRouter(include_in_schema=False)
@@ -173,7 +172,7 @@ def queue(
         "counts": counts,
         "total": sum(counts.values()),
         "states": list(CertificationState),
-        "verdicts": VERDICTS,
+        "verdicts": list(Verdict),
         "badges": VERDICT_BADGES,
         "orders": ORDER_LABELS,
     }
