@@ -1,5 +1,6 @@
 """`sia web` hands uvicorn the proxies it may trust to name the client."""
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,33 @@ def test_forwarded_allow_ips_follows_the_setting(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == expected
+
+
+def test_several_web_workers_share_a_socket_that_asyncio_sets_no_delay_on() -> None:
+    """Nagle's algorithm off on every accepted connection (asyncio does it for IPPROTO_TCP)."""
+    import asyncio
+
+    from cli.processes import tcp_socket
+
+    listening = tcp_socket("127.0.0.1", 0)
+    assert listening.proto == socket.IPPROTO_TCP and listening.get_inheritable()
+    port = listening.getsockname()[1]
+    delays: list[int] = []
+
+    async def serve() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            delays.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=listening)
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(100):
+                if delays:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(serve())
+    assert delays and delays[0] != 0
