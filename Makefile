@@ -30,8 +30,9 @@ lint: $(STAMP)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# Two processes, the machine's two cores (each with Redis databases of its own).
 test: lint $(CHROMIUM)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Re-pin after editing dependencies in pyproject.toml (the lock names no registry host).
 lock:
@@ -39,7 +40,7 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
 bench: $(STAMP)
-	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict deadline_scan; do \
+	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict deadline_scan review_pages load; do \
 		$(BIN)/python -m bench.$$module || exit 1; done
 
 clean:

@@ -32,10 +32,7 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -50,7 +47,8 @@ from typing import Any
 import httpx
 import psycopg
 
-PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.support import PG_ADMIN, free_port, running, staff_sign_in, wait_healthy
+
 ROWS = 100_000
 REQUESTS = 1200  # to the queue; the certification page gets a quarter of that
 CLIENTS = 8  # concurrent clients of the throughput run
@@ -207,12 +205,6 @@ def _libpq(database: str) -> str:
 
 def _sqlalchemy(database: str) -> str:
     return _libpq(database).replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load(database: str, rows: int, now: datetime, today: date) -> None:
@@ -384,24 +376,11 @@ def _deep_cursors(database: str) -> list[tuple[str, str]]:
 
 
 def _sign_in(base: str) -> httpx.Client:
+    wait_healthy(base)
     client = httpx.Client(base_url=base, timeout=30)
-    for _ in range(150):
-        try:
-            if client.get("/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        raise SystemExit("the web server did not come up")
-    client.get("/ingresar")
-    token = client.cookies.get("sia_csrf")
-    signed = client.post(
-        "/ingresar",
-        data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
-    )
-    if signed.status_code != 303 or client.get("/panel").status_code != 200:
-        raise SystemExit(f"sign-in failed: {signed.status_code} {signed.text[:200]}")
+    staff_sign_in(client, STAFF_EMAIL, STAFF_PASSWORD)
+    if client.get("/panel").status_code != 200:
+        raise SystemExit("signed in, but /panel does not answer")
     return client
 
 
@@ -558,21 +537,11 @@ def _report(
 @contextmanager
 def _server(env: dict[str, str], workers: int, work: Path) -> Iterator[str]:
     """`sia web` on a free port, with ``workers`` processes; its base URL."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "cli.main", "web", "--port", str(port)]
-    with (work / f"web-{workers}.log").open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
-            env={**os.environ, **env, "SIA_BASE_URL": base},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    command = ["web", "--port", str(port), "--workers", str(workers)]
+    with running({**env, "SIA_BASE_URL": base}, command, log=work / f"web-{workers}.log"):
         yield base
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def _baseline(client: httpx.Client, workers: int) -> None:

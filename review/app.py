@@ -7,16 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import get_settings
-from core.db import get_engine
 from review import errors
 from review.api import decisions, docs, evidence, keys, review, sandbox
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
-from review.health import probe_broker, probe_database
+from review.health import probe_all
 from review.limits import BODY_LIMIT, BodyLimit
 from review.pages import (
     administration,
@@ -101,8 +99,7 @@ def create_app() -> FastAPI:
     )
     async def healthz(response: Response) -> Salud:
         settings = get_settings()
-        database = await run_in_threadpool(probe_database, get_engine())
-        broker = await run_in_threadpool(probe_broker, settings)
+        database, broker = await probe_all(settings)
         ok = database.ok and broker.ok
         response.status_code = 200 if ok else 503
         return Salud.model_validate(

@@ -1,15 +1,27 @@
-"""Reachability probes for /healthz."""
+"""Reachability probes for /healthz.
+
+They run on threads and connections of their own: under load every thread of the web's pool
+may be busy with requests (password checks among them) and every pooled connection taken, and
+the probe must still answer at once that the server is alive and what it reaches.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 from kombu import Connection
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from core.config import Settings
+from core.db import make_engine
+
+_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
 
 
 @dataclass(frozen=True)
@@ -42,3 +54,17 @@ def probe_broker(settings: Settings, timeout: int = 2) -> Probe:
     except Exception as exc:
         return Probe(False, f"{type(exc).__name__}: {exc}".splitlines()[0])
     return Probe(True)
+
+
+@cache
+def _probe_engine(url: str) -> Engine:
+    """A connection of its own per probe (no pool to wait on)."""
+    return make_engine(url, poolclass=NullPool)
+
+
+async def probe_all(settings: Settings) -> tuple[Probe, Probe]:
+    """The database and the broker, probed at the same time on the probes' own threads."""
+    loop = asyncio.get_running_loop()
+    database = loop.run_in_executor(_THREADS, probe_database, _probe_engine(settings.database_url))
+    broker = loop.run_in_executor(_THREADS, probe_broker, settings)
+    return await database, await broker

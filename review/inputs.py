@@ -35,24 +35,20 @@ CONTROL_CHARACTERS = "control_characters"  # the error type review.errors render
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise PydanticCustomError(CONTROL_CHARACTERS, "contains control characters")
-    return value
+def _refusing(pattern: re.Pattern[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise PydanticCustomError(CONTROL_CHARACTERS, "contains control characters")
+        return value
+
+    return AfterValidator(check)
 
 
-Text = Annotated[str, AfterValidator(_no_control_characters)]
-
-_PARAGRAPH_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _no_control_characters_but_lines(value: str) -> str:
-    if _PARAGRAPH_CONTROL.search(value):
-        raise PydanticCustomError(CONTROL_CHARACTERS, "contains control characters")
-    return value
-
-
-Paragraph = Annotated[str, AfterValidator(_no_control_characters_but_lines)]
+Text = Annotated[str, _refusing(_CONTROL)]
+# Tab, line feed and carriage return are what separates lines and paragraphs.
+Paragraph = Annotated[
+    str, _refusing(re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"))
+]
 
 
 def refuse_control_characters(values: Mapping[str, str], where: str) -> None:

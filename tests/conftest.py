@@ -34,8 +34,13 @@ from workflow.testsets import create_test_set
 
 PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
-# Dedicated Redis databases so the suite never touches data of anything else on the server.
-REDIS_BROKER_DB, REDIS_RESULTS_DB = 13, 14
+# Dedicated Redis databases so the suite never touches data of anything else on the server:
+# 13 and 14; under pytest-xdist, 9 and 10 for the second process, then 5/6 and 1/2 (the benches
+# use 11 and 12).
+_XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+if _XDIST_INDEX > 3:
+    raise RuntimeError("the suite has Redis databases for four pytest-xdist processes at most")
+REDIS_BROKER_DB, REDIS_RESULTS_DB = 13 - 4 * _XDIST_INDEX, 14 - 4 * _XDIST_INDEX
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
