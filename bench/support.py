@@ -75,7 +75,11 @@ def running(env: dict[str, str], *commands: list[str], log: Path | None = None) 
             for process in processes:
                 process.terminate()
             for process in processes:
-                process.wait(30)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:  # still draining requests: enough
+                    process.kill()
+                    process.wait()
 
 
 def wait_healthy(base: str, seconds: float = 30) -> None:

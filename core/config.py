@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     mail_claim_timeout_seconds: float = Field(default=600, gt=0)
     # Redis re-delivers an unacknowledged message after this many seconds; it must exceed the
     # longest task (see task_time_limit) or a slow task would run twice in parallel.
+    # Threads per web process for sync routes. Few: password checks run two per CPU at most, and
+    # more runnable threads only take the GIL from the event loop that every request needs.
+    web_threads: int = Field(default=4, gt=0, le=15)
     # Staff sessions end after this long without a request, and this long after sign-in at most.
     staff_idle_minutes: int = Field(default=30, gt=0)
     staff_session_hours: int = Field(default=8, gt=0)

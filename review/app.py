@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,11 +36,21 @@ API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes and dependencies run on this pool. With anyio's default of 40 threads, a burst
+    # keeps dozens of them runnable and the event loop, which every request needs between
+    # threads, gets the GIL rarely; a small pool keeps requests queued as coroutines instead.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
+    yield
+
+
 def create_app() -> FastAPI:
     # Importing the Celery app installs the sender behind core.enqueue for this process.
     import workers.app  # noqa: F401
 
     app = FastAPI(
+        lifespan=_lifespan,
         title="SIA Certificación",
         description="Back office de certificación de desarrolladores del SIA (INFONAVIT).",
         version="0.1.0",

@@ -101,6 +101,7 @@ def _session_user(
     if resumed is None:
         return None
     row, user = resumed
+    release(db)
     if request.method not in SAFE_METHODS:
         if not same_origin(request):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ORIGIN_REFUSED)
@@ -108,6 +109,14 @@ def _session_user(
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CSRF_REFUSED)
     request.state.staff_session = row
     return user, row
+
+
+def release(db: Session) -> None:
+    """End a read-only transaction (its objects stay loaded) so that its connection goes back
+    to the pool: what runs next in the request may wait for a thread of the shared pool, and
+    a connection waiting with it can leave every thread waiting for a connection."""
+    if db.in_transaction() and not (db.new or db.dirty or db.deleted):
+        db.commit()
 
 
 def _with_role(user: StaffUser, roles: frozenset[StaffRole]) -> StaffUser:
@@ -135,6 +144,7 @@ def api_staff(roles: frozenset[StaffRole]) -> Callable[..., StaffUser]:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token:
             user = authenticate_token(db, token.strip())
+            release(db)
         else:
             signed_in = _session_user(request, db, sent)
             user = signed_in[0] if signed_in else None

@@ -16,7 +16,6 @@ from functools import cache
 from kombu import Connection
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 
 from core.config import Settings
 from core.db import make_engine
@@ -58,8 +57,8 @@ def probe_broker(settings: Settings, timeout: int = 2) -> Probe:
 
 @cache
 def _probe_engine(url: str) -> Engine:
-    """A connection of its own per probe (no pool to wait on)."""
-    return make_engine(url, poolclass=NullPool)
+    """Connections of the probes' own, kept open (a new one per probe costs a server process)."""
+    return make_engine(url, pool_size=2, max_overflow=0, pool_timeout=5)
 
 
 async def probe_all(settings: Settings) -> tuple[Probe, Probe]:

@@ -102,9 +102,9 @@ class Throttled(Exception):
 def throttled(session: Session, attempt: Attempt, check: Callable[[], T | None]) -> T | None:
     """Run the credential ``check`` unless ``attempt`` must wait, counting a None as a failure.
 
-    A failure is committed at once: the request that follows is refused and rolls back, and
-    the count must outlive it. Raises Throttled instead of running ``check`` (whose password
-    hashing is the expensive part a guesser wants) while the client must wait.
+    Commits: the count of a failure must outlive the refused request that rolls back. Raises
+    Throttled instead of running ``check`` (whose password hashing is the expensive part a
+    guesser wants) while the client must wait.
     """
     now = utcnow()
     wait = seconds_to_wait(session, attempt, now)
@@ -113,7 +113,9 @@ def throttled(session: Session, attempt: Attempt, check: Callable[[], T | None])
     result = check()
     if result is None:
         record_failure(session, attempt, now)
-        session.commit()
     else:
         record_success(session, attempt)
+    # Committed here either way: a failure must outlive the refused request, and a web request
+    # goes on in another thread of a shared pool; its connection must not wait there with it.
+    session.commit()
     return result

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import HTTPException, Path, status
 
+from review import routing
 from review.api.models.decisions import DecisionRegistrada, DecisionSolicitada
 from review.api.models.errors import INVALID, error_responses
 from review.deps import DbSession, StaffApi
@@ -17,7 +18,7 @@ from workflow.certifications import certification_by_folio
 from workflow.decisions import Decision, decide
 from workflow.refusals import DecisionRefused
 
-router = APIRouter(tags=["revisión"])
+router = routing.router(tags=["revisión"])
 
 
 @router.post(

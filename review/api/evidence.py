@@ -6,7 +6,7 @@ import binascii
 from base64 import b64decode
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import Depends, HTTPException, Path, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlmodel import col, select
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from evidence.limits import WORKBOOK_MAX_BYTES
+from review import routing
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.evidence import EstadoEvidencia, EvidenciaRecibida
 from review.deps import DbSession, client_address
@@ -24,7 +25,7 @@ from schema import Certification, EvidenceSubmission, Organization
 from workflow.throttle import Door, throttled
 from workflow.vendors import authenticate_vendor, vendor_attempt
 
-router = APIRouter(tags=["evidencias"])
+router = routing.router(tags=["evidencias"])
 
 
 class _Utf8Basic(HTTPBasic):

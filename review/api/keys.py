@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from core.keys import avisos_keypair
+from review import routing
 from rules.signing import public_key_pem
 
-router = APIRouter(tags=["avisos"])
+router = routing.router(tags=["avisos"])
 
 
 @router.get(

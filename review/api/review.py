@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import HTTPException, Path, status
 from sqlmodel import col, select
 
 from evidence.checks.explain import explain_round
+from review import routing
 from review.api.models.errors import INVALID, error_responses
 from review.api.models.review import (
     CertificacionRevisada,
@@ -20,7 +21,7 @@ from review.deps import DbSession, StaffApi
 from review.inputs import DbId
 from schema import Certification, EvidenceSubmission, Finding, Organization, TestSet
 
-router = APIRouter(tags=["revisión"])
+router = routing.router(tags=["revisión"])
 
 
 @router.get(

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.tokens import TokenError, issue_token, read_token
+from review import routing
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.sandbox import RespuestaAvisos, Sesion, SolicitudSesion
 from review.deps import DbSession, client_address
@@ -21,7 +22,7 @@ from schema import TestSet
 from workflow.testsets import authenticate_sandbox, avisos_response, sandbox_attempt
 from workflow.throttle import throttled
 
-router = APIRouter(tags=["sandbox de avisos"])
+router = routing.router(tags=["sandbox de avisos"])
 
 SESSION_SCOPE = "sandbox-avisos"
 TOKEN_SECONDS = 15 * 60

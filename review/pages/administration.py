@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi import Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from core.clock import utcnow
 from core.config import get_settings
 from mailer.outbox import dead_letters
+from review import routing
 from review.deps import Administrator, DbSession
 from review.inputs import DbId, Text
 from review.refusals import http_status
@@ -49,7 +50,7 @@ from workflow.staff_accounts import (
     staff_accounts,
 )
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 PAGE = "/panel/administracion"
 STAFF_PAGE = PAGE + "/personal"
 CALENDAR_PAGE = PAGE + "/calendario"

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import HTTPException, Path, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlmodel import Session
 
 from core.clock import utcnow
+from review import routing
 from review.deps import CurrentStaff, DbSession
 from review.inputs import DbId
 from review.templating import render
@@ -29,7 +30,7 @@ from workflow.certification_view import (
 )
 from workflow.decisions import MAX_TEXT
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 
 FOLIO_PATTERN = r"^\d{10}$"
 Folio = Annotated[str, Path(pattern=FOLIO_PATTERN, description="Folio de 10 dígitos")]

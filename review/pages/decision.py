@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request, status
+from fastapi import Form, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 
+from review import routing
 from review.deps import CurrentStaff, DbSession
 from review.inputs import DbId, Paragraph, Text
 from review.pages import certification as certification_pages
@@ -17,7 +18,7 @@ from workflow.certifications import certification_by_folio
 from workflow.decisions import MAX_TEXT, Decision, decide
 from workflow.refusals import DecisionRefused
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 
 
 @router.post("/panel/certificaciones/{folio}/decision")

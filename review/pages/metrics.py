@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from openpyxl import Workbook
@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from core.clock import utcnow
 from core.config import get_settings
+from review import routing
 from review.charts import (
     NO_DATA,
     Reference,
@@ -50,7 +51,7 @@ from workflow.metrics import (
     make_period,
 )
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ISO_DAY = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -13,10 +13,11 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from core.clock import utcnow
+from review import routing
 from review.deps import CurrentStaff, DbSession
 from review.inputs import Text
 from review.templating import render
@@ -24,7 +25,7 @@ from schema import CertificationState, Verdict
 from workflow.calendar import load_calendar
 from workflow.queue import BadCursor, Cursor, QueueFilter, QueueOrder, fetch_page, state_counts
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 Choice = TypeVar("Choice", bound=StrEnum)
 
 MAX_ROUND = 99

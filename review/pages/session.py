@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from core.clock import utcnow
+from review import routing
 from review.deps import (
     CSRF_REFUSED,
     ORIGIN_REFUSED,
@@ -30,7 +31,7 @@ from workflow.credentials import password_matches
 from workflow.staff_sessions import end_all_sessions, end_session, open_session
 from workflow.throttle import Attempt, Door, Throttled, throttled
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 
 
 def _form(request: Request, error: str | None, email: str, code: int) -> HTMLResponse:

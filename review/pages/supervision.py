@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, status
+from fastapi import Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from core.clock import utcnow
+from review import routing
 from review.deps import DbSession, Supervisor
 from review.inputs import DbId, Text
 from review.refusals import http_status
@@ -18,7 +19,7 @@ from workflow.assignment import reassign, supervision_board
 from workflow.certifications import certification_by_folio
 from workflow.refusals import AssignmentRefused
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 PAGE = "/panel/supervision"
 FOLIO_LENGTH = 10
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.clock import utcnow
 from evidence.limits import WORKBOOK_MAX_BYTES
+from review import routing
 from review.api.models.evidence import EvidenciaRecibida
 from review.deps import DbSession, client_address
 from review.errors import validation_detail
@@ -25,7 +26,7 @@ from workflow.clocks import business_days_left, running_clock
 from workflow.throttle import Door, Throttled, throttled
 from workflow.vendors import authenticate_vendor, vendor_attempt
 
-router = APIRouter(include_in_schema=False)
+router = routing.router(include_in_schema=False)
 VENDOR_SESSION_KEY = "vendor_id"
 UPLOAD_PATH = "/portal/evidencias"
 TEXT_FIELDS = ("rfc", "password", "folio")

@@ -242,3 +242,17 @@ def test_each_identity_gets_what_its_role_allows(world, method, path):
             assert not refused or door is Door.PUBLIC, (identity, method, url, response.status_code)
         else:
             assert refused, (identity, method, url, response.status_code, response.text[:200])
+
+
+def test_sync_endpoints_give_their_connection_back_before_the_response(settings):
+    """Every sync endpoint is wrapped by review.routing (see its docstring for why)."""
+    import inspect
+
+    unwrapped = []
+    for route in create_app().routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts is not None else ():
+            endpoint = context.endpoint
+            if not inspect.iscoroutinefunction(endpoint) and not hasattr(endpoint, "__wrapped__"):
+                unwrapped.append(context.path)
+    assert unwrapped == []
