@@ -234,8 +234,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sia-load-"))
     port = free_port()
     try:
-        with throwaway_database("sia_load") as database_url:
-            env = environment(work, database_url, port, REDIS_DB)
+        with throwaway_database("sia_load") as database:
+            env = environment(work, database, port, REDIS_DB)
             vendors = _prepare(env, args.vendors)
             with running(env, ["web", "--port", str(port), "--workers", "2"]):
                 base = f"http://127.0.0.1:{port}"

@@ -36,7 +36,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +46,15 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.support import PG_ADMIN, free_port, running, staff_sign_in, wait_healthy
+from bench.support import (
+    free_port,
+    libpq_url,
+    running,
+    sqlalchemy_url,
+    staff_sign_in,
+    throwaway_database,
+    wait_healthy,
+)
 
 ROWS = 100_000
 REQUESTS = 1200  # to the queue; the certification page gets a quarter of that
@@ -199,14 +206,6 @@ FROM generate_series(1, %(reviewers)s::int) AS r
 """
 
 
-def _libpq(database: str) -> str:
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{database}"
-
-
-def _sqlalchemy(database: str) -> str:
-    return _libpq(database).replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 def _load(database: str, rows: int, now: datetime, today: date) -> None:
     vendors = max(rows // 2, 1)
     params = {
@@ -219,7 +218,7 @@ def _load(database: str, rows: int, now: datetime, today: date) -> None:
         "folio_base": FOLIO_BASE,
     }
     started = time.perf_counter()
-    with psycopg.connect(_libpq(database), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(database), autocommit=True) as conn:
         conn.execute(INSERT_REVIEWERS, params)
         for table, sql in STATEMENTS:
             table_started = time.perf_counter()
@@ -260,7 +259,7 @@ def _real_flow(database: str) -> list[str]:
     from workflow.state_machine import Event, open_certification, transition
     from workflow.testsets import create_test_set
 
-    engine = make_engine(_sqlalchemy(database))
+    engine = make_engine(sqlalchemy_url(database))
     rng = random.Random(2026)
     hashed = hash_password(VENDOR_PASSWORD)
     folios = []
@@ -363,7 +362,7 @@ def _deep_cursors(database: str) -> list[tuple[str, str]]:
         ),
     )
     deep = []
-    with psycopg.connect(_libpq(database)) as conn:
+    with psycopg.connect(libpq_url(database)) as conn:
         for name, order, listing in keyed:
             count = conn.execute(f"SELECT count(*) FROM ({listing}) AS listed").fetchone()
             assert count is not None
@@ -461,7 +460,7 @@ def _plans(database: str, variants: list[tuple[str, str]]) -> None:
     from workflow.calendar import load_calendar
     from workflow.queue import fetch_page, state_counts
 
-    engine = make_engine(_sqlalchemy(database))
+    engine = make_engine(sqlalchemy_url(database))
     sent: list[tuple[str, Any]] = []
 
     def capture(
@@ -580,11 +579,22 @@ def main() -> None:
     args = parser.parse_args()
     if args.rows < 1000 or args.requests < 100:
         parser.error("at least 1,000 rows and 100 requests")
-    database = f"sia_bench_{uuid.uuid4().hex[:8]}"
     work = Path(tempfile.mkdtemp(prefix="sia-bench-"))
+    try:
+        with throwaway_database() as database:
+            failures = _bench(args, database, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("NOT met: " + "; ".join(failures))
+        raise SystemExit(1)
+
+
+def _bench(args: argparse.Namespace, database: str, work: Path) -> list[str]:
+    """Load, measure and print; the goals missed."""
     env = {
         "SIA_VAR_DIR": str(work / "var"),
-        "SIA_DATABASE_URL": _sqlalchemy(database),
+        "SIA_DATABASE_URL": sqlalchemy_url(database),
         "SIA_MAIL_URL": f"file://{work / 'mail'}",
     }
     os.environ.update(env)
@@ -601,58 +611,49 @@ def main() -> None:
         f"{QUEUE_GOAL_MS:.0f} ms (queue, any filter, any page) and ≤ "
         f"{CERTIFICATION_GOAL_MS:.0f} ms (certification page)"
     )
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    try:
-        upgrade(_sqlalchemy(database))
-        now = datetime.now(UTC)
-        print(f"loading {args.rows:,} certifications …", flush=True)
-        _load(database, args.rows, now, now.astimezone(get_settings().tz).date())
-        folios = _real_flow(database)
-        with psycopg.connect(_libpq(database), autocommit=True) as conn:
-            vacuum_started = time.perf_counter()
-            conn.execute("VACUUM ANALYZE")
-            print(f"  VACUUM ANALYZE {time.perf_counter() - vacuum_started:.1f} s")
-        variants = _queue_variants() + _deep_cursors(database)
-        # One request at a time needs one server process: the pages' latency is measured on
-        # `--workers 1`, the throughput of both cores on `--workers 2`.
-        with _server(env, 1, work) as base:
-            client = _sign_in(base)
-            _baseline(client, 1)
-            urls = _crawl(client, variants)
-            print(
-                f"queue: {len(variants)} filters and sorts, {len(urls)} distinct pages "
-                f"(first pages, «Siguiente» up to page 4, deep cursors)",
-                flush=True,
-            )
-            _measure(client, urls, len(urls))  # warm-up: each page once
-            timings, statuses = _measure(client, urls, max(args.requests, len(urls)))
-            if set(statuses) != {200}:
-                failures.append(f"queue answered {dict(statuses)}")
-            _report("queue /panel", timings, QUEUE_GOAL_MS, failures, each=True)
-            _certification_page(client, folios, max(args.requests // 4, len(folios)), failures)
-            client.close()
-        with _server(env, 2, work) as base:
-            client = _sign_in(base)
-            _baseline(client, 2)
-            rate = _throughput(base, client.cookies, [url for _, url in urls], args.requests)
-            print(
-                f"queue throughput on `sia web --workers 2`: {rate:.0f} requests/s from "
-                f"{CLIENTS} concurrent clients ({os.cpu_count()} cores shared by server, "
-                "database and clients)",
-                flush=True,
-            )
-            client.close()
-        print("query plans of the queue (EXPLAIN (ANALYZE, BUFFERS), statements as sent):")
-        _plans(database, variants)
-        print(f"bench wall time: {time.perf_counter() - started:.0f} s")
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("NOT met: " + "; ".join(failures))
-        raise SystemExit(1)
+    upgrade(sqlalchemy_url(database))
+    now = datetime.now(UTC)
+    print(f"loading {args.rows:,} certifications …", flush=True)
+    _load(database, args.rows, now, now.astimezone(get_settings().tz).date())
+    folios = _real_flow(database)
+    with psycopg.connect(libpq_url(database), autocommit=True) as conn:
+        vacuum_started = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        print(f"  VACUUM ANALYZE {time.perf_counter() - vacuum_started:.1f} s")
+    variants = _queue_variants() + _deep_cursors(database)
+    # One request at a time needs one server process: the pages' latency is measured on
+    # `--workers 1`, the throughput of both cores on `--workers 2`.
+    with _server(env, 1, work) as base:
+        client = _sign_in(base)
+        _baseline(client, 1)
+        urls = _crawl(client, variants)
+        print(
+            f"queue: {len(variants)} filters and sorts, {len(urls)} distinct pages "
+            f"(first pages, «Siguiente» up to page 4, deep cursors)",
+            flush=True,
+        )
+        _measure(client, urls, len(urls))  # warm-up: each page once
+        timings, statuses = _measure(client, urls, max(args.requests, len(urls)))
+        if set(statuses) != {200}:
+            failures.append(f"queue answered {dict(statuses)}")
+        _report("queue /panel", timings, QUEUE_GOAL_MS, failures, each=True)
+        _certification_page(client, folios, max(args.requests // 4, len(folios)), failures)
+        client.close()
+    with _server(env, 2, work) as base:
+        client = _sign_in(base)
+        _baseline(client, 2)
+        rate = _throughput(base, client.cookies, [url for _, url in urls], args.requests)
+        print(
+            f"queue throughput on `sia web --workers 2`: {rate:.0f} requests/s from "
+            f"{CLIENTS} concurrent clients ({os.cpu_count()} cores shared by server, "
+            "database and clients)",
+            flush=True,
+        )
+        client.close()
+    print("query plans of the queue (EXPLAIN (ANALYZE, BUFFERS), statements as sent):")
+    _plans(database, variants)
+    print(f"bench wall time: {time.perf_counter() - started:.0f} s")
+    return failures
 
 
 if __name__ == "__main__":

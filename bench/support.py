@@ -28,25 +28,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def libpq_url(database: str) -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{database}"
+
+
+def sqlalchemy_url(database: str) -> str:
+    return libpq_url(database).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 @contextmanager
 def throwaway_database(prefix: str = "sia_bench") -> Iterator[str]:
-    """A new empty PostgreSQL database; its SQLAlchemy URL. Dropped afterwards."""
+    """A new empty PostgreSQL database; its name. Dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-        yield f"{base}/{name}"
+        yield name
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def environment(work: Path, database_url: str, port: int, redis_db: int) -> dict[str, str]:
+def environment(work: Path, database: str, port: int, redis_db: int) -> dict[str, str]:
     """The settings of every process of one bench run."""
     return {
         "SIA_VAR_DIR": str(work / "var"),
-        "SIA_DATABASE_URL": database_url,
+        "SIA_DATABASE_URL": sqlalchemy_url(database),
         "SIA_BROKER_URL": f"{REDIS}/{redis_db}",
         "SIA_RESULT_BACKEND": f"{REDIS}/{redis_db}",
         "SIA_MAIL_URL": f"file://{work / 'mail'}",

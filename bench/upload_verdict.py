@@ -100,8 +100,8 @@ def main() -> None:
     port = free_port()
     worker_log = work / "worker.log"
     try:
-        with throwaway_database() as database_url:
-            env = environment(work, database_url, port, REDIS_DB)
+        with throwaway_database() as database:
+            env = environment(work, database, port, REDIS_DB)
             prepared = _prepare(env)
             web = ["web", "--port", str(port)]
             worker = ["worker", "--concurrency", "1", "--loglevel", "INFO"]

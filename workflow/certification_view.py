@@ -49,6 +49,7 @@ from schema import (
 )
 from workflow.calendar import load_calendar
 from workflow.clocks import Deadline, deadlines
+from workflow.decisions import REVIEWABLE
 from workflow.dispatch import XLSX
 from workflow.evidence import submission_blob
 
@@ -70,8 +71,6 @@ TABS = {
     3: "Pestaña 3 · Pantallas",
     4: "Pestaña 4 · CFDI",
 }
-# Uploads that went through the checks; only these are compared from one round to the next.
-REVIEWABLE = frozenset({SubmissionStatus.ACEPTADA, SubmissionStatus.REVISADA})
 WORKBOOK_TYPES = {
     WorkbookFormat.XLSX.value: XLSX,
     WorkbookFormat.XLS.value: "application/vnd.ms-excel",

@@ -37,6 +37,8 @@ S = CertificationState
 OBSERVATION_CODE = "REV-OBSERVACION"
 MIN_TEXT = 10  # characters of a reason or justification: a word or two is not one
 MAX_TEXT = 5000
+# Uploads that went through the checks and so reach a reviewer (one per round).
+REVIEWABLE = frozenset({SubmissionStatus.ACEPTADA, SubmissionStatus.REVISADA})
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def _submission_under_review(
     one — a single upload per round reaches review."""
     query = select(EvidenceSubmission).where(
         EvidenceSubmission.certification_id == certification.id,
-        col(EvidenceSubmission.status).in_([SubmissionStatus.ACEPTADA, SubmissionStatus.REVISADA]),
+        col(EvidenceSubmission.status).in_(REVIEWABLE),
     )
     if submission_id is not None:
         query = query.where(EvidenceSubmission.id == submission_id)
