@@ -114,13 +114,18 @@ def run(host: str, port: int, concurrency: int) -> None:
     signal.signal(signal.SIGTERM, request_stop)
 
     click.echo(f"SIA Certificación en {base_url}  (estado: {base_url}/healthz)")
-    click.echo(f"Portal de desarrolladores: {base_url}/portal")
+    click.echo(f"Portal de empresas: {base_url}/portal (registro: {base_url}/portal/registro)")
     mail = settings.mail_url
     if mail.startswith("file://"):
         mail = f"correos como archivos .eml en {mail.removeprefix('file://')}"
     else:
         mail = "correos por el servidor de SIA_MAIL_URL"
     click.echo(f"Datos en {settings.var_dir}; {mail}")
+    if settings.efirma_trust_dir is None:
+        click.echo(
+            "Aviso: sin SIA_EFIRMA_TRUST_DIR (certificados de las autoridades del SAT) el portal "
+            "no puede validar e.firmas: ni registros ni generación de contraseñas."
+        )
     click.echo(_sign_in_hint(base_url))
     click.echo("Ctrl-C para detener.")
 

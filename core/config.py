@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     # Threads per web process for sync routes. Few: password checks run two per CPU at most, and
     # more runnable threads only take the GIL from the event loop that every request needs.
     web_threads: int = Field(default=4, gt=0, le=15)
-    # Staff sessions end after this long without a request, and this long after sign-in at most.
+    # Browser sessions (staff and companies alike) end after this long without a request, and
+    # this long after sign-in at most.
     staff_idle_minutes: int = Field(default=30, gt=0)
     staff_session_hours: int = Field(default=8, gt=0)
     # Shown as a link on the administrator's page when set (Flower watches the Celery workers).

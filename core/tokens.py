@@ -14,6 +14,10 @@ class TokenError(Exception):
     """Invalid or expired token; the message is Spanish and safe to show."""
 
 
+class TokenExpired(TokenError):
+    """A token that was valid once."""
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().secret(), salt=f"sia:{purpose}")
 
@@ -26,7 +30,7 @@ def read_token(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
-        raise TokenError("El token expiró; solicite uno nuevo en /api/v1/sesiones.") from None
+        raise TokenExpired("El token expiró; solicite uno nuevo en /api/v1/sesiones.") from None
     except BadSignature:
         raise TokenError("El token no es válido.") from None
     if not isinstance(payload, dict):

@@ -36,15 +36,63 @@ Texto = Annotated[str, Field(min_length=1)]
 
 @with_config(_CLOSED)
 class Sandbox(TypedDict):
-    """How to reach the sandbox avisos service: the vendor's RFC and SIA password plus the NRP
-    (and password) of the test set's fictitious patrón (DOMAIN §5)."""
+    """How to reach the sandbox avisos service: the vendor's RFC (its SIA password is the one it
+    generated in the portal, never emailed here) plus the NRP and password of the test set's
+    fictitious patrón (DOMAIN §5)."""
 
     url: Texto
     rfc: Texto
-    # None when the vendor already received its password: a password is never shown twice.
-    password: Texto | None
+    # When false the email tells the vendor to generate its password before calling the sandbox.
+    tiene_contrasena: bool
     nrp: Texto
     patron_password: NotRequired[Texto]
+
+
+@with_config(_CLOSED)
+class ContrasenaSia(TypedDict):
+    """A freshly generated SIA password; nested so that ``mailer.secrets`` seals it by path."""
+
+    password: Texto
+
+
+@with_config(_CLOSED)
+class CuentaConfirmacion(TypedDict):
+    """A company registered in the portal: it must open the link to activate its account."""
+
+    razon_social: Texto
+    rfc: Texto
+    enlace: Texto  # absolute confirmation URL
+    vence: AwareDatetime
+
+
+@with_config(_CLOSED)
+class ContrasenaGenerada(TypedDict):
+    """SIA password generated (DOMAIN §2, process 1); the caller attaches the signed responsiva."""
+
+    folio: Folio  # the responsiva's
+    rfc: Texto
+    razon_social: Texto
+    generada: AwareDatetime
+    sia: ContrasenaSia
+
+
+@with_config(_CLOSED)
+class ContrasenaRecuperada(TypedDict):
+    """A new SIA password after «Recuperar contraseña»; the previous one stopped working."""
+
+    rfc: Texto
+    razon_social: Texto
+    recuperada: AwareDatetime
+    sia: ContrasenaSia
+
+
+@with_config(_CLOSED)
+class ContrasenaCancelada(TypedDict):
+    """The SIA password was cancelled: no service accepts it any more."""
+
+    rfc: Texto
+    razon_social: Texto
+    cancelada: AwareDatetime
 
 
 @with_config(_CLOSED)
@@ -183,6 +231,10 @@ CATALOG: Mapping[str, type[Any]] = MappingProxyType(
         "vencimiento": Vencimiento,
         "recordatorio_plazo": RecordatorioPlazo,
         "alerta_sla_revision": AlertaSlaRevision,
+        "cuenta_confirmacion": CuentaConfirmacion,
+        "contrasena_generada": ContrasenaGenerada,
+        "contrasena_recuperada": ContrasenaRecuperada,
+        "contrasena_cancelada": ContrasenaCancelada,
     }
 )
 

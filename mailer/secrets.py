@@ -22,8 +22,8 @@ from core.config import get_settings
 
 # Where a secret may sit in any template's context.
 SECRET_PATHS: tuple[tuple[str, ...], ...] = (
-    ("sandbox", "password"),
     ("sandbox", "patron_password"),
+    ("sia", "password"),
 )
 _SEALED = "sellado:v1:"
 

@@ -29,6 +29,11 @@ from review.pages import (
     supervision,
     vendor_evidence,
 )
+from review.pages.portal import documents as portal_documents
+from review.pages.portal import registration as portal_registration
+from review.pages.portal import services as portal_services
+from review.pages.portal import session as portal_session
+from review.pages.portal import sia_password as portal_sia_password
 from review.templating import render
 
 SESSION_HOURS = 8  # the vendor portal's signed cookie
@@ -95,6 +100,11 @@ def create_app() -> FastAPI:
         administration,
         metrics,
         vendor_evidence,
+        portal_session,
+        portal_registration,
+        portal_services,
+        portal_sia_password,
+        portal_documents,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

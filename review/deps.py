@@ -22,10 +22,14 @@ from starlette.requests import HTTPConnection
 
 from core.config import get_settings
 from core.db import get_engine
-from schema import StaffRole, StaffSession, StaffUser
-from workflow.staff_sessions import authenticate_token, csrf_matches, resume_session
+from schema import BrowserSession, OrganizationKind, StaffRole, StaffSession, StaffUser
+from workflow.browser_sessions import csrf_matches
+from workflow.portal.accounts import SignedInCompany, resume_company_session
+from workflow.staff_sessions import authenticate_token, resume_session
 
 STAFF_COOKIE = "sia_personal"
+COMPANY_COOKIE = "sia_empresa"
+PORTAL_SIGN_IN = "/portal/ingresar"
 # Before sign-in there is no session to hold the token: the sign-in form's token is this
 # cookie's value, sent back in the form (double submit), so another site cannot sign a
 # victim's browser in to the attacker's account.
@@ -38,6 +42,7 @@ CSRF_REFUSED = (
 )
 ORIGIN_REFUSED = "La solicitud viene de otro sitio y no se aceptó."
 ROLE_REFUSED = "Su rol no tiene acceso a esta sección."
+KIND_REFUSED = "Esta sección no está disponible para su tipo de cuenta."
 
 R = StaffRole
 REVIEWERS = frozenset({R.REVISOR, R.SUPERVISOR, R.ADMINISTRADOR})
@@ -56,8 +61,8 @@ DbSession = Annotated[Session, Depends(db_session)]
 class SignInRequired(HTTPException):
     """A page's visitor must sign in first; ``review.errors`` answers it as a bare redirect."""
 
-    def __init__(self) -> None:
-        super().__init__(status.HTTP_303_SEE_OTHER, headers={"Location": "/ingresar"})
+    def __init__(self, location: str = "/ingresar") -> None:
+        super().__init__(status.HTTP_303_SEE_OTHER, headers={"Location": location})
 
 
 async def sent_csrf_token(request: Request) -> str | None:
@@ -94,6 +99,16 @@ def same_origin(request: HTTPConnection) -> bool:
     return (sent.scheme, sent.netloc) in ours
 
 
+def _guard_changes(request: Request, row: BrowserSession, sent: str | None) -> None:
+    """A request that changes something must come from our pages: our Origin, the CSRF token."""
+    if request.method not in SAFE_METHODS:
+        if not same_origin(request):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ORIGIN_REFUSED)
+        if not csrf_matches(row, sent):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CSRF_REFUSED)
+    request.state.browser_session = row
+
+
 def _session_user(
     request: Request, db: Session, sent: str | None
 ) -> tuple[StaffUser, StaffSession] | None:
@@ -102,12 +117,7 @@ def _session_user(
         return None
     row, user = resumed
     release(db)
-    if request.method not in SAFE_METHODS:
-        if not same_origin(request):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ORIGIN_REFUSED)
-        if not csrf_matches(row, sent):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CSRF_REFUSED)
-    request.state.staff_session = row
+    _guard_changes(request, row, sent)
     return user, row
 
 
@@ -159,6 +169,31 @@ def api_staff(roles: frozenset[StaffRole]) -> Callable[..., StaffUser]:
     return dependency
 
 
+def page_company(kinds: frozenset[OrganizationKind]) -> Callable[..., SignedInCompany]:
+    """For the portal's pages: a company signed in with the ``sia_empresa`` cookie (same
+    session and CSRF rules as the staff's); others are sent to the portal's sign-in form."""
+
+    def dependency(request: Request, db: DbSession, sent: SentCsrf) -> SignedInCompany:
+        company = resume_company_session(db, request.cookies.get(COMPANY_COOKIE, ""))
+        if company is None:
+            raise SignInRequired(PORTAL_SIGN_IN)
+        release(db)
+        _guard_changes(request, company.row, sent)
+        if company.organization.kind not in kinds:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=KIND_REFUSED)
+        return company
+
+    return dependency
+
+
+CurrentCompany = Annotated[SignedInCompany, Depends(page_company(frozenset(OrganizationKind)))]
+CurrentVendor = Annotated[
+    SignedInCompany, Depends(page_company(frozenset({OrganizationKind.DESARROLLADOR})))
+]
+CurrentPatron = Annotated[
+    SignedInCompany, Depends(page_company(frozenset({OrganizationKind.PATRON})))
+]
+
 CurrentStaff = Annotated[StaffUser, Depends(page_staff(REVIEWERS))]
 Supervisor = Annotated[StaffUser, Depends(page_staff(SUPERVISORS))]
 Administrator = Annotated[StaffUser, Depends(page_staff(ADMINISTRATORS))]
@@ -167,7 +202,7 @@ StaffApi = Annotated[StaffUser, Depends(api_staff(REVIEWERS))]
 
 def csrf_token_of(request: Request) -> str:
     """The token the page's forms and htmx requests must send back."""
-    row: StaffSession | None = getattr(request.state, "staff_session", None)
+    row: BrowserSession | None = getattr(request.state, "browser_session", None)
     if row is not None:
         return row.csrf_token
     token = request.cookies.get(PRE_SESSION_COOKIE)

@@ -6,13 +6,17 @@ from enum import StrEnum
 
 from fastapi import status
 
+from efirma.errors import EFirmaReason
 from workflow.refusals import (
+    AccountReason,
     AssignmentReason,
     CalendarReason,
     DecisionReason,
+    EFirmaSetupReason,
     OutboxReason,
     Refused,
     RequestReason,
+    SiaPasswordReason,
     StaffAccountReason,
     UploadReason,
 )
@@ -50,6 +54,34 @@ HTTP_STATUS: dict[StrEnum, int] = {
     StaffAccountReason.WEAK_CREDENTIAL: status.HTTP_422_UNPROCESSABLE_CONTENT,
     StaffAccountReason.OWN_ACCOUNT: status.HTTP_409_CONFLICT,
     OutboxReason.NO_SUCH_EMAIL: status.HTTP_404_NOT_FOUND,
+    # The companies' portal. A field the workflow finds wrong is a 422, as everywhere here;
+    # what the account's state does not allow, 409. (Members of a StrEnum compare as their
+    # strings, so AccountReason.INVALID_RFC *is* RequestReason.INVALID_RFC as a key: reasons
+    # of different enums that share a value must share a status too.)
+    AccountReason.INVALID_KIND: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.INVALID_RFC: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.INVALID_NRP: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.NRP_REQUIRED: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.NRP_TAKEN: status.HTTP_409_CONFLICT,
+    AccountReason.INVALID_EMAIL: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.WEAK_CREDENTIAL: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.PASSWORDS_DIFFER: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    AccountReason.ALREADY_REGISTERED: status.HTTP_409_CONFLICT,
+    # A link that cannot be used is a bad request, whatever the reason.
+    AccountReason.INVALID_LINK: status.HTTP_400_BAD_REQUEST,
+    AccountReason.EXPIRED_LINK: status.HTTP_400_BAD_REQUEST,
+    # The steps of Generación de contraseña: an unchecked box or a wrong captcha is a bad
+    # request; what the password's state does not allow (or a signature gone), 409.
+    SiaPasswordReason.TERMS_NOT_ACCEPTED: status.HTTP_400_BAD_REQUEST,
+    SiaPasswordReason.ALREADY_ACTIVE: status.HTTP_409_CONFLICT,
+    SiaPasswordReason.NONE_ACTIVE: status.HTTP_409_CONFLICT,
+    SiaPasswordReason.SIGNATURE_GONE: status.HTTP_409_CONFLICT,
+    SiaPasswordReason.WRONG_CAPTCHA: status.HTTP_400_BAD_REQUEST,
+    # Every e.firma failure is about the files or password the user gave.
+    **{reason: status.HTTP_400_BAD_REQUEST for reason in EFirmaReason},
+    # Not the user's doing: the server lacks SAT's certificates. Refusals are 4xx by rule
+    # (tests/review/test_refusals.py), and the message tells the user to alert the administrator.
+    EFirmaSetupReason.TRUST_NOT_CONFIGURED: status.HTTP_409_CONFLICT,
 }
 
 

@@ -14,6 +14,13 @@ from schema.clocks import (
     ClockState,
     DeadlineAction,
 )
+from schema.companies import (
+    CaptchaChallenge,
+    CompanyAccount,
+    CompanySession,
+    PendingSignature,
+    SignaturePurpose,
+)
 from schema.documents import Document, DocumentKind
 from schema.evidence import (
     EvidenceSubmission,
@@ -28,7 +35,7 @@ from schema.folios import FolioIssue
 from schema.organizations import Organization, OrganizationKind
 from schema.outbox import OutboxEmail, OutboxStatus
 from schema.sign_in import SignInFailure
-from schema.staff import StaffRole, StaffSession, StaffToken, StaffUser
+from schema.staff import BrowserSession, StaffRole, StaffSession, StaffToken, StaffUser
 
 metadata = SQLModel.metadata
 
@@ -37,12 +44,16 @@ __all__ = [
     "ActionOutcome",
     "AuditEvent",
     "AuditHead",
+    "BrowserSession",
+    "CaptchaChallenge",
     "Certification",
     "CertificationState",
     "Clock",
     "ClockActionRecord",
     "ClockKind",
     "ClockState",
+    "CompanyAccount",
+    "CompanySession",
     "DeadlineAction",
     "Document",
     "DocumentKind",
@@ -55,10 +66,12 @@ __all__ = [
     "OrganizationKind",
     "OutboxEmail",
     "OutboxStatus",
+    "PendingSignature",
     "Review",
     "ReviewDecision",
     "Severity",
     "SignInFailure",
+    "SignaturePurpose",
     "StaffRole",
     "StaffSession",
     "StaffToken",

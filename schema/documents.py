@@ -34,4 +34,5 @@ class Document(SQLModel, table=True):
     signer_rfc: str = Field(max_length=13)
     certificate_number: str = Field(max_length=20)
     signature: str = Field(sa_type=sa.Text)
+    cadena: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

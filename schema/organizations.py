@@ -20,7 +20,14 @@ class OrganizationKind(StrEnum):
 class Organization(SQLModel, table=True):
     __tablename__ = "organizations"
     __table_args__ = (
-        sa.UniqueConstraint("kind", "rfc", name="uq_organizations_kind_rfc"),
+        # A desarrollador is its RFC; a patrón is its NRP, and one RFC may hold several NRPs.
+        sa.Index(
+            "uq_organizations_desarrollador_rfc",
+            "rfc",
+            unique=True,
+            postgresql_where=sa.text("kind = 'desarrollador'"),
+            sqlite_where=sa.text("kind = 'desarrollador'"),
+        ),
         # The review queue finds a vendor by any part of its RFC or razón social: trigram
         # indexes on PostgreSQL (extension pg_trgm); SQLite, which has none, gets plain ones.
         sa.Index(
@@ -45,4 +52,7 @@ class Organization(SQLModel, table=True):
     email: str = Field(max_length=320)
     # The SIA password is emailed once and kept only as an argon2 hash (DOMAIN §2).
     sia_password_hash: str | None = Field(default=None, max_length=200)
+    # Bumped whenever the SIA password is generated, recovered or cancelled: a sandbox token
+    # issued under an older one stops working at once.
+    sia_password_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -30,15 +30,12 @@ class StaffUser(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class StaffSession(SQLModel, table=True):
-    """A signed-in browser. The cookie holds an opaque token; the row keeps only its SHA-256,
-    so a copy of the table opens no session. Revoked rows are kept until they expire, so a
-    stolen cookie presented after sign-out is recognised and refused."""
-
-    __tablename__ = "staff_sessions"
+class BrowserSession(SQLModel):
+    """A signed-in browser (staff or company). The cookie holds an opaque token; the row keeps
+    only its SHA-256, so a copy of the table opens no session. Revoked rows are kept until they
+    expire, so a stolen cookie presented after sign-out is recognised and refused."""
 
     id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's token
-    staff_id: int = Field(foreign_key="staff_users.id", index=True)
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     last_seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -46,6 +43,12 @@ class StaffSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     address: str = Field(max_length=64)
     user_agent: str = Field(default="", max_length=300)
+
+
+class StaffSession(BrowserSession, table=True):
+    __tablename__ = "staff_sessions"
+
+    staff_id: int = Field(foreign_key="staff_users.id", index=True)
 
 
 class StaffToken(SQLModel, table=True):

@@ -25,6 +25,7 @@ from core.db import make_engine
 from core.security import hash_password
 from schema import Organization, OrganizationKind, StaffRole, StaffUser
 from schema.migrate import upgrade
+from tests.efirma.factory import Lab
 from tests.vendor import PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers import queues
 from workers.app import app as celery_app
@@ -164,6 +165,27 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> It
     db.get_engine().dispose()
     config.get_settings.cache_clear()
     db.get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    """The session's test SAT: authorities and e.firmas made on request."""
+    return Lab()
+
+
+@pytest.fixture(scope="session")
+def trust_dir(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return lab.write_trust_dir(tmp_path_factory.mktemp("confianza"))
+
+
+@pytest.fixture
+def portal_settings(
+    settings: Settings, trust_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """The settings with the test SAT's authorities as the e.firma trust store."""
+    monkeypatch.setenv("SIA_EFIRMA_TRUST_DIR", str(trust_dir))
+    config.get_settings.cache_clear()
+    return config.get_settings()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from cli.main import sia
 from core import config
+from core.security import hash_password
 from review.app import create_app
 from rules.signing import load_public_key_pem, verify_document
 from schema import (
@@ -20,11 +21,14 @@ from schema import (
     CertificationState,
     ClockKind,
     ClockState,
+    Organization,
+    OrganizationKind,
     OutboxEmail,
     OutboxStatus,
 )
 from tests.conftest import real_worker
 from tests.mailer.smtp import Sink, free_port, serving
+from tests.vendor import PASSWORD, RFC
 from workflow.clocks import current_clock
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
@@ -51,13 +55,25 @@ def _wait_for(condition, seconds: float = 60.0):
 
 
 def test_request_to_signed_avisos(system: Sink, engine):
+    # The vendor generated its SIA password in the portal before requesting certification.
+    with Session(engine) as session:
+        session.add(
+            Organization(
+                kind=OrganizationKind.DESARROLLADOR,
+                rfc=RFC,
+                razon_social="Nóminas Ñandú, S.A. de C.V.",
+                email="certificacion@nandu.example",
+                sia_password_hash=hash_password(PASSWORD),
+            )
+        )
+        session.commit()
     result = CliRunner().invoke(
         sia,
         [
             "certification",
             "request",
             "--rfc",
-            "CAC840428RH1",
+            RFC,
             "--email",
             "certificacion@nandu.example",
             "--razon-social",
@@ -79,7 +95,7 @@ def test_request_to_signed_avisos(system: Sink, engine):
         "llave-publica.pem",
     }
     test_set = json.loads(attachments["set-de-pruebas.json"])
-    assert test_set["desarrollador"]["rfc"] == "CAC840428RH1" and len(test_set["casos"]) == 16
+    assert test_set["desarrollador"]["rfc"] == RFC and len(test_set["casos"]) == 16
     public_key = load_public_key_pem(
         attachments["llave-publica.pem"].encode()
         if isinstance(attachments["llave-publica.pem"], str)
@@ -94,19 +110,20 @@ def test_request_to_signed_avisos(system: Sink, engine):
     assert clock is not None and clock.state is ClockState.CORRIENDO
     assert email.status is OutboxStatus.ENVIADO and str(message["Message-ID"]) == email.message_id
     credentials = email.context["sandbox"]
-    # Sent: the row keeps no password; the vendor reads them in the message.
-    assert "password" not in credentials and "patron_password" not in credentials
+    # Sent: the row keeps no password; the vendor reads the patrón's in the message and uses
+    # its own, which the email never carries.
+    assert "patron_password" not in credentials and credentials["tiene_contrasena"] is True
     text = message.get_body(("plain",)).get_content()
-    password = re.search(r"Contraseña SIA del desarrollador: (\S+)", text)
+    assert PASSWORD not in text and "Contraseña SIA del desarrollador: la que generó" in text
     patron_password = re.search(r"Contraseña SIA del patrón de prueba: (\S+)", text)
-    assert password and patron_password
-    _assert_stored_nowhere(engine, password[1], patron_password[1])
+    assert patron_password
+    _assert_stored_nowhere(engine, PASSWORD, patron_password[1])
 
     client = TestClient(create_app())
     session_response = client.post(
         "/api/v1/sesiones",
         json={
-            "desarrollador": {"rfc": credentials["rfc"], "password": password[1]},
+            "desarrollador": {"rfc": credentials["rfc"], "password": PASSWORD},
             "patron": {"nrp": credentials["nrp"], "password": patron_password[1]},
         },
     )

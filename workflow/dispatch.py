@@ -17,8 +17,6 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.enqueue import enqueue_after_commit
 from core.keys import avisos_keypair
-from core.security import hash_password
-from core.tokens import new_password
 from mailer.outbox import queue_email, store_attachment
 from rules.signing import PUBLIC_KEY_FILE, public_key_pem
 from rules.testsets.generate import TEMPLATE_FILE, TEST_SET_FILE
@@ -69,11 +67,6 @@ def dispatch_test_set(session: Session, certification_id: int) -> Dispatched | N
 
     issued = create_test_set(session, certification, vendor, round_, now)
     test_set = issued.test_set
-    vendor_password = None
-    if vendor.sia_password_hash is None:
-        vendor_password = new_password()
-        vendor.sia_password_hash = hash_password(vendor_password)
-        session.add(vendor)
 
     transition(
         session,
@@ -101,7 +94,7 @@ def dispatch_test_set(session: Session, certification_id: int) -> Dispatched | N
         "sandbox": {
             "url": f"{settings.base_url}/api/v1",
             "rfc": vendor.rfc,
-            "password": vendor_password,
+            "tiene_contrasena": vendor.sia_password_hash is not None,
             "nrp": test_set.patron_nrp,
             "patron_password": issued.patron_password,
         },

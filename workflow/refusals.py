@@ -118,3 +118,51 @@ class OutboxRefused(Refused):
 
     def __init__(self, reason: OutboxReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class EFirmaSetupReason(StrEnum):
+    TRUST_NOT_CONFIGURED = "trust_not_configured"
+
+
+class EFirmaRefused(Refused):
+    """An e.firma that is not accepted (``efirma.errors.EFirmaReason``), or one that cannot be
+    checked at all because the trust store is not configured."""
+
+    def __init__(self, reason: StrEnum, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class AccountReason(StrEnum):
+    INVALID_KIND = "invalid_kind"
+    INVALID_RFC = "invalid_rfc"
+    INVALID_NRP = "invalid_nrp"
+    NRP_REQUIRED = "nrp_required"
+    NRP_TAKEN = "nrp_taken"
+    INVALID_EMAIL = "invalid_email"
+    WEAK_CREDENTIAL = "weak_credential"
+    PASSWORDS_DIFFER = "passwords_differ"
+    ALREADY_REGISTERED = "already_registered"
+    INVALID_LINK = "invalid_link"
+    EXPIRED_LINK = "expired_link"
+
+
+class AccountRefused(Refused):
+    """A portal registration or email confirmation that is not taken (nothing is stored)."""
+
+    def __init__(self, reason: AccountReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class SiaPasswordReason(StrEnum):
+    TERMS_NOT_ACCEPTED = "terms_not_accepted"
+    ALREADY_ACTIVE = "already_active"
+    NONE_ACTIVE = "none_active"
+    SIGNATURE_GONE = "signature_gone"
+    WRONG_CAPTCHA = "wrong_captcha"
+
+
+class SiaPasswordRefused(Refused):
+    """A step of Generación de contraseña that is not taken (the password stays as it was)."""
+
+    def __init__(self, reason: SiaPasswordReason, message: str) -> None:
+        super().__init__(reason, message)

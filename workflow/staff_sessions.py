@@ -1,93 +1,57 @@
-"""Staff sessions and API tokens, kept server-side so that signing out ends them.
+"""Staff sessions (``workflow.browser_sessions``) and API tokens.
 
-The browser's cookie and the API's bearer token are random strings the server never stores:
-rows are keyed by their SHA-256. A session ends after ``staff_idle_minutes`` without a request or
-``staff_session_hours`` after sign-in, whichever comes first; signing out revokes it, and
-"sign out everywhere" (or deactivating the account) revokes every session of that person.
+The API's bearer token, like the session cookie, is a random string the server never stores:
+rows are keyed by its SHA-256. "Sign out everywhere" (or deactivating the account) revokes every
+session of that person.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, select, update
 
 from core.clock import utcnow
-from core.config import get_settings
 from schema import StaffSession, StaffToken, StaffUser
 from workflow.audit import record_event
+from workflow.browser_sessions import (
+    TOUCH_EVERY,
+    OpenedSession,
+    digest,
+    live_session,
+    open_browser_session,
+    revoke,
+)
 
-# last_seen_at is written at most this often: a page view must not always be a write.
-_TOUCH_EVERY = timedelta(minutes=1)
 TOKEN_DAYS = 365
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class OpenedSession:
-    cookie: str  # for the browser only; never stored
-    row: StaffSession
 
 
 def open_session(
     session: Session, user: StaffUser, *, address: str, user_agent: str
-) -> OpenedSession:
+) -> OpenedSession[StaffSession]:
     """A brand-new session for ``user`` (a new id at every sign-in: no fixation)."""
     assert user.id is not None
-    now = utcnow()
-    settings = get_settings()
-    cookie = secrets.token_urlsafe(32)
-    row = StaffSession(
-        id=_digest(cookie),
-        staff_id=user.id,
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(hours=settings.staff_session_hours),
-        address=address[:64],
-        user_agent=user_agent[:300],
+    return open_browser_session(
+        session, partial(StaffSession, staff_id=user.id), address=address, user_agent=user_agent
     )
-    session.add(row)
-    # Expired rows are useless even as evidence of a stolen cookie: pruned as new ones come.
-    session.exec(delete(StaffSession).where(col(StaffSession.expires_at) < now))
-    return OpenedSession(cookie, row)
 
 
 def resume_session(session: Session, cookie: str) -> tuple[StaffSession, StaffUser] | None:
     """The live session behind ``cookie`` and its active user, or None (then the cookie is dead)."""
-    if not cookie or len(cookie) > 100:
-        return None
-    row = session.get(StaffSession, _digest(cookie))
-    if row is None or row.revoked_at is not None:
-        return None
-    now = utcnow()
-    idle = timedelta(minutes=get_settings().staff_idle_minutes)
-    if now >= row.expires_at or now - row.last_seen_at >= idle:
+    row = live_session(session, StaffSession, cookie)
+    if row is None:
         return None
     user = session.get(StaffUser, row.staff_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at >= _TOUCH_EVERY:
-        row.last_seen_at = now
-        session.add(row)
-        session.commit()
     return row, user
 
 
-def csrf_matches(row: StaffSession, sent: str | None) -> bool:
-    return sent is not None and hmac.compare_digest(row.csrf_token.encode(), sent.encode())
-
-
 def end_session(session: Session, row: StaffSession) -> None:
-    row.revoked_at = utcnow()
-    session.add(row)
+    revoke(session, row)
     record_event(
         session,
         actor=f"staff:{row.staff_id}",
@@ -126,7 +90,7 @@ def issue_token(session: Session, user: StaffUser, name: str, *, actor: str) -> 
     assert user.id is not None
     token = "sia_" + secrets.token_urlsafe(32)
     row = StaffToken(
-        token_hash=_digest(token),
+        token_hash=digest(token),
         staff_id=user.id,
         name=name,
         expires_at=utcnow() + timedelta(days=TOKEN_DAYS),
@@ -148,14 +112,14 @@ def issue_token(session: Session, user: StaffUser, name: str, *, actor: str) -> 
 def authenticate_token(session: Session, token: str) -> StaffUser | None:
     if not token.startswith("sia_") or len(token) > 100:
         return None
-    row = session.exec(select(StaffToken).where(StaffToken.token_hash == _digest(token))).first()
+    row = session.exec(select(StaffToken).where(StaffToken.token_hash == digest(token))).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or now >= row.expires_at:
         return None
     user = session.get(StaffUser, row.staff_id)
     if user is None or not user.is_active:
         return None
-    if row.last_used_at is None or now - row.last_used_at >= _TOUCH_EVERY:
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         row.last_used_at = now
         session.add(row)
         session.commit()

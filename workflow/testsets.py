@@ -100,6 +100,16 @@ def authenticate_sandbox(
     return None
 
 
+def sandbox_vendor(session: Session, test_set: TestSet) -> Organization:
+    """The vendor whose certification the test set belongs to."""
+    vendor = session.exec(
+        select(Organization)
+        .join(Certification, col(Certification.vendor_id) == Organization.id)
+        .where(Certification.id == test_set.certification_id)
+    ).one()
+    return vendor
+
+
 def avisos_response(
     session: Session, test_set: TestSet, desde: date | None, hasta: date | None
 ) -> dict[str, Any]:

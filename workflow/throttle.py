@@ -36,6 +36,8 @@ class Door(StrEnum):
     PORTAL = "portal"
     API = "api"
     SANDBOX = "sandbox"
+    # Passwords of e.firma private keys, tried in the portal's forms.
+    EFIRMA = "efirma"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ def seconds_to_wait(session: Session, attempt: Attempt, now: datetime) -> int:
             # The oldest of the last ``limit`` failures must leave the window first.
             wait = max(wait, (recent[-1] + WINDOW - now).total_seconds())
     return math.ceil(wait)
+
+
+def recent_failures(session: Session, attempt: Attempt, now: datetime) -> int:
+    """This account's failures from this address within the window (a captcha after a few)."""
+    key, limit = attempt.limits()[0]
+    return len(
+        session.exec(
+            select(SignInFailure.id)
+            .where(SignInFailure.key == key, col(SignInFailure.failed_at) > now - WINDOW)
+            .limit(limit)
+        ).all()
+    )
 
 
 def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:

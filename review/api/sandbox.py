@@ -19,7 +19,12 @@ from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.sandbox import RespuestaAvisos, Sesion, SolicitudSesion
 from review.deps import DbSession, client_address
 from schema import TestSet
-from workflow.testsets import authenticate_sandbox, avisos_response, sandbox_attempt
+from workflow.testsets import (
+    authenticate_sandbox,
+    avisos_response,
+    sandbox_attempt,
+    sandbox_vendor,
+)
 from workflow.throttle import throttled
 
 router = routing.router(tags=["sandbox de avisos"])
@@ -64,7 +69,12 @@ def open_session(request: Request, body: SolicitudSesion, session: DbSession) ->
     )
     if test_set is None:
         raise _unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
-    token = issue_token(SESSION_SCOPE, {"test_set": test_set.id})
+    vendor = sandbox_vendor(session, test_set)
+    # The password's version rides in the token: cancelling or replacing the SIA password
+    # ends the sessions opened with the old one at once.
+    token = issue_token(
+        SESSION_SCOPE, {"test_set": test_set.id, "password": vendor.sia_password_version}
+    )
     return Sesion(token=token, expiraEn=TOKEN_SECONDS)
 
 
@@ -81,6 +91,11 @@ def _test_set(
     test_set = session.get(TestSet, payload.get("test_set"))
     if test_set is None:
         raise _unauthorized("El token no es válido.")
+    vendor = sandbox_vendor(session, test_set)
+    if vendor.sia_password_hash is None or vendor.sia_password_version != payload.get("password"):
+        raise _unauthorized(
+            "La contraseña SIA con la que se abrió la sesión ya no es válida; abra otra."
+        )
     return test_set
 
 

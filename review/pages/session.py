@@ -106,7 +106,7 @@ def _signed_out() -> RedirectResponse:
 
 @router.post("/salir")
 def sign_out(request: Request, staff: CurrentStaff, session: DbSession) -> RedirectResponse:
-    row: StaffSession = request.state.staff_session
+    row: StaffSession = request.state.browser_session
     end_session(session, row)
     session.commit()
     return _signed_out()

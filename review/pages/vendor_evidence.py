@@ -38,13 +38,6 @@ def _form(request: Request, error: str | None, values: dict[str, str], code: int
     )
 
 
-@router.get("/portal")
-def portal() -> RedirectResponse:
-    """The portal's entry (the links in emails and on the home page); until the companies'
-    portal exists it is the evidence upload."""
-    return RedirectResponse("/portal/evidencias", status_code=status.HTTP_303_SEE_OTHER)
-
-
 @router.get("/portal/evidencias", response_class=HTMLResponse)
 def upload_form(request: Request) -> HTMLResponse:
     return _form(request, None, {}, status.HTTP_200_OK)

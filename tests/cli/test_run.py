@@ -52,7 +52,7 @@ def test_port_reaches_the_web_server_and_the_links_in_emails(spawned):
     for _args, env in spawned.values():
         assert env["SIA_BASE_URL"] == "http://127.0.0.1:8123"
     assert "SIA Certificación en http://127.0.0.1:8123 " in result.output
-    assert "Portal de desarrolladores: http://127.0.0.1:8123/portal\n" in result.output
+    assert "Portal de empresas: http://127.0.0.1:8123/portal (registro: " in result.output
     assert "create-staff --email" in result.output
     assert "inesperadamente" in result.output and result.exit_code == 1  # the fake children
 

@@ -12,9 +12,11 @@ RECEIVED = datetime(2026, 3, 12, 10, 15, tzinfo=MX)
 SANDBOX = {
     "url": "http://127.0.0.1:8000/api/v1",
     "rfc": "CAC840428RH1",
-    "password": "Pr7-ñandú",
+    "tiene_contrasena": True,
     "nrp": "Y5412345107",
 }
+# Shaped like core.tokens.new_password's, with a non-ASCII letter to check the encoding.
+SIA_PASSWORD = "Xq7-ñandú_Rt9"
 FINDINGS = [
     {"codigo": "T1-NO-ZIP", "mensaje": "La pestaña «1 JSON» no contiene el zip de respuestas."},
     {"codigo": "T3-NO-IMAGE", "mensaje": "La pestaña «3 Pantallas» no tiene imágenes."},
@@ -52,7 +54,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "hallazgos": [{"codigo": "REV", "mensaje": "El caso E03 no incluye la suspensión."}],
         "fecha_limite": datetime(2026, 4, 8, 23, 59, 59, tzinfo=MX),
         "dias_habiles": 10,
-        "sandbox": {**SANDBOX, "password": None, "patron_password": "patrón-Ñ1"},
+        "sandbox": {**SANDBOX, "tiene_contrasena": False, "patron_password": "patrón-Ñ1"},
     },
     "aprobacion": {"folio": "0501423523", "razon_social": RAZON_SOCIAL},
     "certificacion": {
@@ -94,5 +96,29 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "revisor": None,
             },
         ]
+    },
+    "cuenta_confirmacion": {
+        "razon_social": RAZON_SOCIAL,
+        "rfc": "CAC840428RH1",
+        "enlace": "http://127.0.0.1:8000/portal/confirmar?token=abc.DEF-123&origen=registro",
+        "vence": DEADLINE,
+    },
+    "contrasena_generada": {
+        "folio": "0501423523",
+        "rfc": "CAC840428RH1",
+        "razon_social": RAZON_SOCIAL,
+        "generada": RECEIVED,
+        "sia": {"password": SIA_PASSWORD},
+    },
+    "contrasena_recuperada": {
+        "rfc": "CAC840428RH1",
+        "razon_social": RAZON_SOCIAL,
+        "recuperada": RECEIVED,
+        "sia": {"password": SIA_PASSWORD},
+    },
+    "contrasena_cancelada": {
+        "rfc": "CAC840428RH1",
+        "razon_social": RAZON_SOCIAL,
+        "cancelada": RECEIVED,
     },
 }

@@ -8,6 +8,7 @@ from email.parser import BytesParser
 import pytest
 from jinja2 import UndefinedError
 
+from core.config import get_settings
 from mailer.attachments import Attachment
 from mailer.catalog import (
     CATALOG,
@@ -18,10 +19,14 @@ from mailer.catalog import (
 )
 from mailer.mime import build_message
 from mailer.render import TEMPLATES_DIR, environment, render
-from tests.mailer.samples import RAZON_SOCIAL, SAMPLES
+from tests.mailer.samples import RAZON_SOCIAL, SAMPLES, SIA_PASSWORD
 from tests.mailer.smtp import body
 
 ESCAPED_RAZON_SOCIAL = "Nóminas Ñandú &amp; Peña &lt;Sistemas&gt;, S.A. de C.V."
+# Emails about a company's account rather than a certification name it by its RFC.
+WITHOUT_FOLIO = {"cuenta_confirmacion", "contrasena_recuperada", "contrasena_cancelada"}
+PASSWORD_EMAILS = ("contrasena_generada", "contrasena_recuperada")
+PASSWORD_TAB = "«Servicios de Intercomunicación», pestaña «Generación de contraseña»"
 
 
 def test_every_catalog_email_has_its_three_templates_and_a_sample():
@@ -44,7 +49,8 @@ def test_every_template_renders_text_and_escaped_html_in_spanish(template):
     assert "no lo responda" in email.text and "no lo responda" in email.html
     assert RAZON_SOCIAL in email.text and "&amp;" not in email.text
     assert ESCAPED_RAZON_SOCIAL in email.html and RAZON_SOCIAL not in email.html
-    assert "0501423523" in email.text and "0501423523" in email.html
+    identifier = "CAC840428RH1" if template in WITHOUT_FOLIO else "0501423523"
+    assert identifier in email.text and identifier in email.html
 
 
 def test_deadlines_show_as_local_dates_and_times():
@@ -58,12 +64,95 @@ def test_deadlines_show_as_local_dates_and_times():
 
 def test_test_set_email_shows_sandbox_credentials_and_instructions():
     email = render("set_de_pruebas", {**SAMPLES["set_de_pruebas"], "dias_habiles": 45})
-    for value in ("Y5412345107", "CAC840428RH1", "Pr7-ñandú", "http://127.0.0.1:8000/api/v1"):
+    for value in ("Y5412345107", "CAC840428RH1", "http://127.0.0.1:8000/api/v1"):
         assert value in email.text and value in email.html
     assert "45 días hábiles" in email.text and "ronda 1" in email.subject
-    # A password is never sent twice: without it the email says so instead.
+    # The vendor's SIA password is its own, generated in the portal: never in this email.
+    assert "la que generó en el portal (por seguridad no se envía por correo)" in email.text
+    assert PASSWORD_TAB not in email.text
+    # A vendor without one yet is told where to generate it; the patrón's password is sent.
+    portal_url = get_settings().portal_url
     again = render("inconsistencias", SAMPLES["inconsistencias"])
-    assert "no se envía de nuevo" in again.text and "patrón-Ñ1" in again.text
+    assert f"genérela en el portal ({portal_url}), en {PASSWORD_TAB}" in again.text
+    assert f'<a href="{portal_url}"' in again.html and PASSWORD_TAB in again.html
+    assert "patrón-Ñ1" in again.text and "patrón-Ñ1" in again.html
+
+
+def test_the_sandbox_context_no_longer_takes_a_vendor_password():
+    sandbox = {**SAMPLES["set_de_pruebas"]["sandbox"], "password": "Pr7-ñandú"}
+    with pytest.raises(ContextError, match=r"sandbox\.password: Extra inputs"):
+        validate_context("set_de_pruebas", {**SAMPLES["set_de_pruebas"], "sandbox": sandbox})
+    del sandbox["password"], sandbox["tiene_contrasena"]
+    with pytest.raises(ContextError, match=r"sandbox\.tiene_contrasena: Field required"):
+        validate_context("set_de_pruebas", {**SAMPLES["set_de_pruebas"], "sandbox": sandbox})
+
+
+@pytest.mark.parametrize("template", PASSWORD_EMAILS)
+def test_a_password_email_shows_the_password_and_where_to_manage_it(template):
+    email = render(template, SAMPLES[template])
+    assert f"Contraseña SIA: {SIA_PASSWORD}" in email.text and SIA_PASSWORD in email.html
+    assert SIA_PASSWORD not in email.subject
+    for part in (email.text, email.html):
+        assert "única ocasión" in part and "no permite leerla de nuevo" in part
+        assert PASSWORD_TAB in part and "manténgala en secreto" in part
+
+
+def test_generated_password_email_names_the_request_and_the_services():
+    email = render("contrasena_generada", SAMPLES["contrasena_generada"])
+    assert "folio 0501423523" in email.subject
+    assert "Folio: 0501423523" in email.text and "RFC: CAC840428RH1" in email.text
+    assert "12/mar/2026 10:15" in email.text
+    for part in (email.text, email.html):
+        assert "ambiente de pruebas" in part and "servicio de avisos" in part
+        assert "cancelarla o recuperarla" in part and "responsiva" in part
+
+
+def test_recovered_password_email_retires_the_old_one_and_warns_of_misuse():
+    email = render("contrasena_recuperada", SAMPLES["contrasena_recuperada"])
+    assert "CAC840428RH1" in email.subject
+    for part in (email.text, email.html):
+        assert "La contraseña anterior ya no funciona" in part
+        assert "Si usted no solicitó la recuperación, cancele la contraseña" in part
+        assert "comuníquese con el INFONAVIT" in part
+
+
+def test_cancelled_password_email_lists_what_stops_working():
+    email = render("contrasena_cancelada", SAMPLES["contrasena_cancelada"])
+    assert "cancelada" in email.subject and "12/mar/2026 10:15" in email.text
+    for part in (email.text, email.html):
+        assert "ambiente de pruebas, en la API de evidencias ni en el servicio de avisos" in part
+        assert PASSWORD_TAB in part
+
+
+def test_account_confirmation_email_links_and_expires():
+    context = SAMPLES["cuenta_confirmacion"]
+    email = render("cuenta_confirmacion", context)
+    assert context["enlace"] in email.text
+    escaped = context["enlace"].replace("&", "&amp;")
+    assert f'href="{escaped}"' in email.html and escaped in email.html
+    assert "17/mar/2026 23:59" in email.text and "17/mar/2026 23:59" in email.html
+    assert "no hizo este registro, ignore este correo" in email.text
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["cuenta_confirmacion", "contrasena_generada", "contrasena_recuperada", "contrasena_cancelada"],
+)
+def test_account_emails_refuse_a_missing_or_an_extra_key(template):
+    sample = SAMPLES[template]
+    for key in sample:
+        missing = {k: v for k, v in sample.items() if k != key}
+        with pytest.raises(ContextError, match=f"'{template}': {key}: Field required"):
+            validate_context(template, missing)
+    with pytest.raises(ContextError, match="folio_extra: Extra inputs are not permitted"):
+        validate_context(template, {**sample, "folio_extra": "0501423523"})
+
+
+@pytest.mark.parametrize("template", PASSWORD_EMAILS)
+def test_the_password_sits_in_a_closed_nested_dict(template):
+    for sia in ({}, {"password": ""}, {"password": SIA_PASSWORD, "extra": "x"}):
+        with pytest.raises(ContextError, match=r": sia\.(password|extra): "):
+            validate_context(template, {**SAMPLES[template], "sia": sia})
 
 
 def test_findings_are_listed_with_code_and_message():

@@ -1,11 +1,13 @@
 """Who may use each route: every route of the app has a row here, and each row is tried as
-anonymous, vendor A, vendor B, reviewer, supervisor and administrator (issues 12 and 18).
+anonymous, vendor A, vendor B, reviewer, supervisor and administrator (issues 12 and 18). Vendors
+A and B are also companies of the companies' portal, signed in through its own form.
 
 A route added without a row fails ``test_every_route_has_a_row``. A refused identity must get
-the door's refusal (a page: 303 to /ingresar or 403; the API: 401 or 403; another vendor's
-evidence: not found), an allowed one anything but a refusal, and nobody a server error. Staff
-requests that change something carry their CSRF token, so what is tested is the role, not the
-token (tests/review/test_sessions.py tests the token).
+the door's refusal (a page: 303 to /ingresar or 403; a portal page: 303 to /portal/ingresar or
+403; the API: 401 or 403; another vendor's evidence or another company's document: not found),
+an allowed one anything but a refusal, and nobody a server error. Staff and company requests
+that change something carry their CSRF token, so what is tested is the role, not the token
+(tests/review/test_sessions.py and tests/review/portal test the token).
 """
 
 from __future__ import annotations
@@ -23,13 +25,24 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from starlette.routing import Mount
 
+from core.clock import utcnow
 from core.security import hash_password
 from review.app import create_app
-from review.deps import CSRF_HEADER, STAFF_COOKIE
-from schema import Certification, Organization, StaffRole, StaffUser
+from review.deps import COMPANY_COOKIE, CSRF_HEADER, STAFF_COOKIE
+from schema import (
+    Certification,
+    CompanyAccount,
+    DocumentKind,
+    Organization,
+    StaffRole,
+    StaffUser,
+)
 from tests.certifications import request_and_dispatch
+from tests.review.portal.companies import csrf_token, sign_in
 from tests.review.reviewing import round_of, workbook
 from tests.vendor import PASSWORD, RFC
+from workflow.acuses import Acuse, issue_acuse
+from workflow.folios import issue_folio
 from workflow.staff_sessions import open_session
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -47,6 +60,8 @@ class Door(Enum):
     VENDOR_API = "desarrollador (API, Basic)"
     VENDOR_PAGE = "desarrollador (portal)"
     SANDBOX_API = "sandbox (token de sesión)"
+    COMPANY_PAGE = "empresa (portal)"
+    COMPANY_DOCUMENT = "empresa (sus documentos)"
 
 
 ROUTES: dict[tuple[str, str], Door] = {
@@ -88,7 +103,23 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/panel/administracion/correos"): Door.ADMIN_PAGE,
     ("POST", "/panel/administracion/correos/{correo}/reintentar"): Door.ADMIN_PAGE,
     ("GET", "/panel/administracion/colas"): Door.ADMIN_PAGE,
-    ("GET", "/portal"): Door.PUBLIC,
+    ("GET", "/portal"): Door.COMPANY_PAGE,
+    ("GET", "/portal/ingresar"): Door.PUBLIC,
+    ("POST", "/portal/ingresar"): Door.PUBLIC,
+    ("POST", "/portal/salir"): Door.COMPANY_PAGE,
+    ("GET", "/portal/registro"): Door.PUBLIC,
+    ("POST", "/portal/registro"): Door.PUBLIC,  # the e.firma in the form is its door
+    ("GET", "/portal/confirmar"): Door.PUBLIC,
+    ("POST", "/portal/confirmar"): Door.PUBLIC,  # the signed token is its door
+    ("GET", "/portal/contrasena"): Door.COMPANY_PAGE,
+    ("POST", "/portal/contrasena/terminos"): Door.COMPANY_PAGE,
+    ("POST", "/portal/contrasena/efirma"): Door.COMPANY_PAGE,
+    ("POST", "/portal/contrasena/confirmar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/contrasena/cancelar"): Door.COMPANY_PAGE,
+    ("POST", "/portal/contrasena/cancelar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/contrasena/recuperar"): Door.COMPANY_PAGE,
+    ("POST", "/portal/contrasena/recuperar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/documentos/{documento}.pdf"): Door.COMPANY_DOCUMENT,
     ("GET", "/portal/evidencias"): Door.PUBLIC,
     ("POST", "/portal/evidencias"): Door.PUBLIC,  # RFC and SIA password are in the form itself
     ("GET", "/portal/evidencias/{submission_id}"): Door.VENDOR_PAGE,
@@ -116,7 +147,10 @@ ALLOWED: dict[Door, set[str]] = {
     Door.VENDOR_API: {"desarrollador_a"},
     Door.VENDOR_PAGE: {"desarrollador_a"},
     Door.SANDBOX_API: set(),  # no identity here holds a sandbox session token
+    Door.COMPANY_PAGE: {"desarrollador_a", "desarrollador_b"},
+    Door.COMPANY_DOCUMENT: {"desarrollador_a"},  # the document is company A's
 }
+PORTAL_PASSWORD = "contraseña del portal de la empresa"
 
 
 def _walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
@@ -139,6 +173,7 @@ class World:
     app: FastAPI
     folio: str
     submission_id: int
+    document_folio: str
     clients: dict[str, TestClient]
     csrf: dict[str, str]
 
@@ -182,9 +217,52 @@ def world(settings, engine, folio) -> World:
             opened = open_session(session, user, address="testclient", user_agent="pytest")
             clients[name] = TestClient(app, cookies={STAFF_COOKIE: opened.cookie})
             csrf[name] = opened.row.csrf_token
+        document_folio = _company_accounts(session)
         session.commit()
         assert session.exec(select(Certification).where(Certification.folio == folio)).one()
-    return World(app, folio, submission_id, clients, csrf)
+    for name, rfc in (("desarrollador_a", RFC), ("desarrollador_b", RFC_B)):
+        # Through the portal's own sign-in form, as a browser would.
+        company = clients[name]
+        signed_in = sign_in(company, rfc, _company_email(rfc), PORTAL_PASSWORD)
+        assert signed_in.status_code == 200 and company.cookies.get(COMPANY_COOKIE)
+        csrf[name] = csrf_token(company, "/portal/contrasena")
+    return World(app, folio, submission_id, document_folio, clients, csrf)
+
+
+def _company_email(rfc: str) -> str:
+    return f"portal@{rfc.lower()}.example"
+
+
+def _company_accounts(session: Session) -> str:
+    """Confirmed portal accounts for vendors A and B, and a signed document of A's (its folio)."""
+    for rfc in (RFC, RFC_B):
+        vendor = session.exec(select(Organization).where(Organization.rfc == rfc)).one()
+        assert vendor.id is not None
+        session.add(
+            CompanyAccount(
+                organization_id=vendor.id,
+                email=_company_email(rfc),
+                password_hash=hash_password(PORTAL_PASSWORD),
+                certificate_number="30001000000500003416",
+                email_confirmed_at=utcnow(),
+            )
+        )
+    vendor_a = session.exec(select(Organization).where(Organization.rfc == RFC)).one()
+    assert vendor_a.id is not None
+    folio = issue_folio(session, "responsiva_contrasena")
+    acuse = Acuse(
+        kind=DocumentKind.RESPONSIVA_CONTRASENA,
+        title="Responsiva de prueba",
+        folio=folio,
+        issued_at=utcnow(),
+        rfc=RFC,
+        razon_social=vendor_a.razon_social,
+        certificate_number="30001000000500003416",
+        cadena=f"||{folio}||",
+        sello="c2VsbG8=",
+    )
+    issue_acuse(session, acuse, organization_id=vendor_a.id)
+    return folio
 
 
 def _url(path: str, world: World) -> str:
@@ -195,6 +273,7 @@ def _url(path: str, world: World) -> str:
         "cuenta": "999999",  # no such account: an allowed request is refused by the domain
         "correo": "999999",
         "dia": "2031-01-06",
+        "documento": world.document_folio,
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
@@ -212,6 +291,13 @@ def _refused(door: Door, response: httpx.Response) -> bool:
         )
     if door is Door.VENDOR_PAGE:
         return code == 303 and response.headers["location"] == "/portal/evidencias"
+    if door in (Door.COMPANY_PAGE, Door.COMPANY_DOCUMENT):
+        # Signing out also ends at /portal/ingresar, but it is the one that clears the cookie.
+        sent_away = code == 303 and response.headers["location"] == "/portal/ingresar"
+        signed_out = COMPANY_COOKIE in response.headers.get("set-cookie", "")
+        # Another company's document is not found, as a missing one is.
+        not_found = door is Door.COMPANY_DOCUMENT and code == 404
+        return code == 403 or not_found or (sent_away and not signed_out)
     if door is Door.VENDOR_API:
         return code in (401, 404)  # another vendor's evidence is not found, not forbidden
     return code in (401, 403)

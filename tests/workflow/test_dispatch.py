@@ -5,7 +5,11 @@ import pytest
 from sqlmodel import Session, select
 
 from core.clock import travel_to
+from core.config import get_settings
+from core.security import hash_password
 from core.storage import blob_path
+from mailer.render import RenderedEmail, render
+from mailer.secrets import unseal
 from rules.calendar import MEXICO_CITY
 from schema import (
     Certification,
@@ -14,16 +18,19 @@ from schema import (
     EvidenceSubmission,
     Finding,
     FindingSource,
+    Organization,
     OutboxEmail,
     Severity,
     SubmissionStatus,
     TestSet,
 )
+from tests.vendor import PASSWORD as VENDOR_PASSWORD
 from workflow.certifications import request_certification
 from workflow.clocks import current_clock
 from workflow.dispatch import Dispatched, dispatch_test_set
 from workflow.refusals import RequestRefused
 
+PASSWORD_TAB = "«Servicios de Intercomunicación», pestaña «Generación de contraseña»"
 SENT = datetime(2026, 1, 9, 17, 0, tzinfo=UTC)  # Fri 9 Jan 2026, 11:00 in Mexico City
 
 
@@ -47,6 +54,24 @@ def _request(session: Session) -> Certification:
     )
     session.commit()
     return cert
+
+
+def _vendor(session: Session, cert: Certification) -> Organization:
+    vendor = session.get(Organization, cert.vendor_id)
+    assert vendor is not None
+    return vendor
+
+
+def _give_sia_password(session: Session, cert: Certification) -> None:
+    """What the vendor does itself in the portal («Generación de contraseña»)."""
+    vendor = _vendor(session, cert)
+    vendor.sia_password_hash = hash_password(VENDOR_PASSWORD)
+    session.add(vendor)
+    session.commit()
+
+
+def _rendered(email: OutboxEmail) -> RenderedEmail:
+    return render(email.template, unseal(email.context))
 
 
 def test_first_round_is_generated_emailed_and_timed(settings, engine):
@@ -80,8 +105,41 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
     # One folio for the vendor: the email's is the file's, and the test set's own stays inside.
     assert sent_set["folio"] == email.context["folio"] == cert.folio != test_set.folio
     sandbox = email.context["sandbox"]
-    assert sandbox["rfc"] == "CAC840428RH1" and sandbox["password"] and sandbox["patron_password"]
+    assert sandbox["rfc"] == "CAC840428RH1" and sandbox["patron_password"]
     assert sandbox["nrp"] == test_set.patron_nrp
+
+
+def test_a_vendor_without_sia_password_is_told_to_generate_it_not_given_one(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        cert = _request(session)
+        _dispatch(session, _id(cert.id), SENT)
+        session.commit()
+        # The vendor generates its own password in the portal; dispatch never makes one.
+        assert _vendor(session, cert).sia_password_hash is None
+        email = session.exec(select(OutboxEmail)).one()
+    assert email.context["sandbox"]["tiene_contrasena"] is False
+    assert "password" not in email.context["sandbox"]
+    message = _rendered(email)
+    portal_url = get_settings().portal_url
+    assert f"genérela en el portal ({portal_url}), en {PASSWORD_TAB}" in message.text
+    assert f'<a href="{portal_url}"' in message.html and PASSWORD_TAB in message.html
+
+
+def test_a_vendor_with_sia_password_does_not_get_it_by_email(settings, engine):
+    with Session(engine, expire_on_commit=False) as session:
+        cert = _request(session)
+        _give_sia_password(session, cert)
+        stored_hash = _vendor(session, cert).sia_password_hash
+        _dispatch(session, _id(cert.id), SENT)
+        session.commit()
+        assert _vendor(session, cert).sia_password_hash == stored_hash
+        email = session.exec(select(OutboxEmail)).one()
+    assert email.context["sandbox"]["tiene_contrasena"] is True
+    assert "password" not in email.context["sandbox"]
+    message = _rendered(email)
+    for part in (message.text, message.html):
+        assert VENDOR_PASSWORD not in part and PASSWORD_TAB not in part
+        assert "la que generó en el portal (por seguridad no se envía por correo)" in part
 
 
 def test_dispatch_twice_sends_one_set_and_one_email(settings, engine):
@@ -95,9 +153,10 @@ def test_dispatch_twice_sends_one_set_and_one_email(settings, engine):
         assert len(session.exec(select(OutboxEmail)).all()) == 1
 
 
-def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings, engine):
+def test_later_round_has_ten_days_reviewer_findings_and_no_vendor_password(settings, engine):
     with Session(engine, expire_on_commit=False) as session:
         cert = _request(session)
+        _give_sia_password(session, cert)
         _dispatch(session, _id(cert.id), SENT)
         first_set = session.exec(select(TestSet)).one()
         submission = EvidenceSubmission(
@@ -138,7 +197,8 @@ def test_later_round_has_ten_days_reviewer_findings_and_no_new_password(settings
             select(OutboxEmail).where(OutboxEmail.template == "inconsistencias")
         ).one()
     assert second.context["hallazgos"] == [{"codigo": "T4-SCHEMA", "mensaje": "mensaje T4-SCHEMA"}]
-    assert second.context["sandbox"]["password"] is None  # the SIA password is never sent twice
+    assert second.context["sandbox"]["tiene_contrasena"] is True
+    assert VENDOR_PASSWORD not in _rendered(second).text
 
 
 def test_a_second_open_request_is_refused(settings, engine):

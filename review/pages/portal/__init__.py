@@ -1,0 +1,2 @@
+"""The companies' portal (patrones and desarrolladores): sign-in, registration and the
+Servicios de Intercomunicación, one module per concern."""

@@ -1,0 +1,66 @@
+"""What several pages of the companies' portal share: the e.firma files of a multipart form,
+and the page frame (the company's header and the tabs of the Servicios de Intercomunicación)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import UploadFile
+
+from schema import OrganizationKind
+from workflow.portal.accounts import KIND_LABELS, SignedInCompany
+
+# A .cer or .key is one to three KiB; anything far larger is not one, and is not read further.
+EFIRMA_FILE_LIMIT = 64 * 1024
+
+
+class IncompleteEFirma(Exception):
+    """A missing, empty or oversized e.firma file, or no password: refused before the e.firma
+    is even tried (so a form sent half filled does not count as a wrong key password)."""
+
+
+@dataclass(frozen=True)
+class EFirmaInput:
+    cer: bytes
+    key: bytes
+    password: str
+
+
+def _file(upload: UploadFile | None, extension: str) -> bytes:
+    if upload is None:
+        raise IncompleteEFirma(f"Adjunte el archivo {extension} de su e.firma.")
+    data = upload.file.read(EFIRMA_FILE_LIMIT + 1)
+    if not data:
+        raise IncompleteEFirma(
+            f"El archivo {extension} que adjuntó está vacío. Adjunte el archivo {extension} de "
+            "su e.firma."
+        )
+    if len(data) > EFIRMA_FILE_LIMIT:
+        raise IncompleteEFirma(
+            f"El archivo {extension} excede {EFIRMA_FILE_LIMIT // 1024} KiB; el de una e.firma "
+            "pesa unos cuantos KiB. Verifique que adjuntó el archivo correcto."
+        )
+    return data
+
+
+def efirma_input(cer: UploadFile | None, key: UploadFile | None, password: str) -> EFirmaInput:
+    """The three things an e.firma is, checked only for being there (the workflow checks the
+    rest); IncompleteEFirma names the first one missing."""
+    cer_bytes = _file(cer, ".CER")
+    key_bytes = _file(key, ".KEY")
+    if not password:
+        raise IncompleteEFirma("Escriba la contraseña de la Firma electrónica avanzada.")
+    return EFirmaInput(cer_bytes, key_bytes, password)
+
+
+def portal_context(company: SignedInCompany, tab: str) -> dict[str, Any]:
+    """The header (who is signed in) and the tabs every page of the service shows."""
+    kind = company.organization.kind
+    return {
+        "company": company.organization,
+        "kind_label": KIND_LABELS[kind],
+        "is_patron": kind is OrganizationKind.PATRON,
+        "is_vendor": kind is OrganizationKind.DESARROLLADOR,
+        "tab": tab,
+    }

@@ -1,0 +1,80 @@
+"""Companies' accounts in the portal (patrones and desarrolladores), their browser sessions, the
+e.firma signatures that wait for the user's confirmation, and captcha challenges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from schema.base import UTCDateTime, enum_column
+from schema.staff import BrowserSession
+
+
+class CompanyAccount(SQLModel, table=True):
+    """The portal's sign-in for one organization: its email and a portal password (not the SIA
+    password, which the organization row keeps). Registered with the company's e.firma; it
+    signs in only once the email is confirmed."""
+
+    __tablename__ = "company_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", unique=True)
+    email: str = Field(max_length=320)
+    password_hash: str = Field(max_length=200)
+    # The e.firma that proved the registration (its number; the key is never kept).
+    certificate_number: str = Field(max_length=20)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    email_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CompanySession(BrowserSession, table=True):
+    __tablename__ = "company_sessions"
+
+    account_id: int = Field(foreign_key="company_accounts.id", index=True)
+
+
+class SignaturePurpose(StrEnum):
+    GENERAR_CONTRASENA = "generar_contrasena"
+
+
+class PendingSignature(SQLModel, table=True):
+    """A cadena original the user signed with the e.firma, shown back for a last «Continuar».
+
+    The private key signed it inside the request that received it and was dropped there; what
+    waits here (the cadena, the sello and the public certificate) is not secret. Used once.
+    """
+
+    __tablename__ = "pending_signatures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # sha256 of the token the confirmation form carries.
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="company_accounts.id", index=True)
+    purpose: SignaturePurpose = Field(sa_column=enum_column(SignaturePurpose, nullable=False))
+    # Issued before signing: the folio is part of what is signed.
+    folio: str = Field(max_length=10)
+    cadena: str = Field(sa_type=sa.Text)
+    sello: str = Field(sa_type=sa.Text)
+    certificate_der: bytes = Field(sa_type=sa.LargeBinary)
+    certificate_number: str = Field(max_length=20)
+    signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaptchaChallenge(SQLModel, table=True):
+    """One captcha shown to a browser: only a keyed digest of its answer is kept, and it can be
+    answered once."""
+
+    __tablename__ = "captcha_challenges"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the form's token
+    answer_digest: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

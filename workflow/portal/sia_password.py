@@ -1,0 +1,361 @@
+"""Generación de contraseña (DOMAIN §2, process 1): generate the SIA password with the e.firma,
+cancel it, recover a new one.
+
+Generating takes two requests, as the portal guide shows it: «Validar» signs the cadena of the
+responsiva with the e.firma (the key exists only in that request) and keeps the signature
+waiting; «Continuar» generates the password, issues the signed responsiva and emails both. The
+password is emailed once and kept only as an argon2 hash; every change bumps
+``sia_password_version`` so that sandbox tokens issued under the old password stop at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.config import get_settings
+from core.security import hash_password
+from core.tokens import new_password
+from mailer.outbox import queue_email, store_attachment
+from schema import (
+    CompanyAccount,
+    Document,
+    DocumentKind,
+    Organization,
+    PendingSignature,
+    SignaturePurpose,
+)
+from workflow.acuses import Acuse, acuse_bytes, cadena_original, issue_acuse
+from workflow.audit import record_event
+from workflow.folios import issue_folio
+from workflow.portal import captcha
+from workflow.portal.accounts import KIND_LABELS
+from workflow.portal.efirma import read_certificate, sign
+from workflow.portal.terms import CURRENT_VERSION, terms
+from workflow.refusals import SiaPasswordReason, SiaPasswordRefused
+
+# Between «Validar» and «Continuar»: long enough to read the page, short enough that a signature
+# left behind on a shared computer is soon worthless.
+SIGNATURE_MINUTES = 15
+RESPONSIVA_TITLE = "Responsiva de generación de contraseña de los Servicios de Intercomunicación"
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class WaitingSignature:
+    token: str  # for the confirmation form; only its hash is kept
+    row: PendingSignature
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _locked(session: Session, organization: Organization) -> Organization:
+    """The organization's row, locked: two tabs of one browser must not both generate."""
+    return session.exec(
+        select(Organization).where(Organization.id == organization.id).with_for_update()
+    ).one()
+
+
+def _actor(account: CompanyAccount) -> str:
+    return f"cuenta:{account.id}"
+
+
+def has_password(organization: Organization) -> bool:
+    return organization.sia_password_hash is not None
+
+
+def generation_cadena(
+    organization: Organization, *, folio: str, signed_at: datetime, certificate_number: str
+) -> str:
+    local = signed_at.astimezone(ZoneInfo(get_settings().timezone))
+    current = terms()
+    return cadena_original(
+        [
+            "RESPONSIVA GENERACION DE CONTRASEÑA SIA",
+            folio,
+            local.isoformat(timespec="seconds"),
+            organization.kind.value,
+            organization.rfc,
+            organization.razon_social,
+            organization.nrp or "",
+            certificate_number,
+            f"TERMINOS {current.version}",
+            current.sha256,
+        ]
+    )
+
+
+def sign_generation(
+    session: Session,
+    account: CompanyAccount,
+    organization: Organization,
+    *,
+    accepted_terms: bool,
+    cer: bytes,
+    key: bytes,
+    efirma_password: str,
+    address: str,
+) -> WaitingSignature:
+    """«Validar»: the responsiva's cadena signed with the company's e.firma, waiting for
+    «Continuar». Refused when the terms were not accepted, a password is already active, or the
+    e.firma is not the company's valid one."""
+    if not accepted_terms:
+        raise SiaPasswordRefused(
+            SiaPasswordReason.TERMS_NOT_ACCEPTED,
+            "Para continuar, marque «Acepto términos y condiciones».",
+        )
+    _refuse_if_active(organization)
+    certificate_number = read_certificate(cer).certificate_number
+    now = utcnow()
+    folio = issue_folio(session, "responsiva_contrasena")
+    cadena = generation_cadena(
+        organization, folio=folio, signed_at=now, certificate_number=certificate_number
+    )
+    signed = sign(
+        session,
+        cer=cer,
+        key=key,
+        password=efirma_password,
+        cadena=cadena,
+        rfc=organization.rfc,
+        address=address,
+        now=now,
+    )
+    assert account.id is not None
+    token = secrets.token_urlsafe(32)
+    row = PendingSignature(
+        token_hash=_digest(token),
+        account_id=account.id,
+        purpose=SignaturePurpose.GENERAR_CONTRASENA,
+        folio=folio,
+        cadena=cadena,
+        sello=signed.sello,
+        certificate_der=signed.efirma.certificate_der,
+        certificate_number=signed.efirma.certificate_number,
+        signed_at=now,
+        expires_at=now + timedelta(minutes=SIGNATURE_MINUTES),
+    )
+    session.add(row)
+    record_event(
+        session,
+        actor=_actor(account),
+        action="sia_password.terms_signed",
+        entity_type="organization",
+        entity_id=account.organization_id,
+        data={
+            "folio": folio,
+            "terms": CURRENT_VERSION,
+            "certificate_number": row.certificate_number,
+        },
+    )
+    return WaitingSignature(token, row)
+
+
+def waiting_signature(
+    session: Session, account: CompanyAccount, token: str, *, lock: bool = False
+) -> PendingSignature | None:
+    """The account's unused, unexpired signature behind ``token``."""
+    if not token or len(token) > 100:
+        return None
+    query = select(PendingSignature).where(
+        PendingSignature.token_hash == _digest(token),
+        PendingSignature.account_id == account.id,
+        col(PendingSignature.used_at).is_(None),
+        col(PendingSignature.expires_at) > utcnow(),
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def _refuse_if_active(organization: Organization) -> None:
+    if has_password(organization):
+        raise SiaPasswordRefused(
+            SiaPasswordReason.ALREADY_ACTIVE,
+            "Su empresa ya tiene una contraseña de los Servicios de Intercomunicación. Si no la "
+            "conoce, use «Recuperar contraseña»; si ya no debe funcionar, «Cancelar contraseña».",
+        )
+
+
+def _new_password(organization: Organization) -> str:
+    password = new_password()
+    organization.sia_password_hash = hash_password(password)
+    organization.sia_password_version += 1
+    return password
+
+
+def confirm_generation(
+    session: Session, account: CompanyAccount, organization: Organization, token: str
+) -> Document:
+    """«Continuar»: generate the password, issue the signed responsiva, email both (one
+    transaction: the caller commits)."""
+    organization = _locked(session, organization)
+    waiting = waiting_signature(session, account, token, lock=True)
+    if waiting is None:
+        raise SiaPasswordRefused(
+            SiaPasswordReason.SIGNATURE_GONE,
+            f"Su validación con e.firma ya no está vigente (dura {SIGNATURE_MINUTES} minutos y "
+            "sirve una sola vez). Valide de nuevo con su e.firma.",
+        )
+    _refuse_if_active(organization)
+    assert organization.id is not None
+    password = _new_password(organization)
+    now = utcnow()
+    waiting.used_at = now
+    session.add_all([organization, waiting])
+    details = [("Tipo de cuenta", KIND_LABELS[organization.kind])]
+    if organization.nrp:
+        details.append(("NRP", organization.nrp))
+    current = terms()
+    details.append(("Términos y condiciones", f"versión {current.version}"))
+    document = issue_acuse(
+        session,
+        Acuse(
+            kind=DocumentKind.RESPONSIVA_CONTRASENA,
+            title=RESPONSIVA_TITLE,
+            folio=waiting.folio,
+            issued_at=waiting.signed_at,
+            rfc=organization.rfc,
+            razon_social=organization.razon_social,
+            certificate_number=waiting.certificate_number,
+            cadena=waiting.cadena,
+            sello=waiting.sello,
+            paragraphs=(current.title, *current.paragraphs),
+            details=tuple(details),
+        ),
+        organization_id=organization.id,
+    )
+    queue_email(
+        session,
+        key=f"organization:{organization.id}:sia_password:{organization.sia_password_version}",
+        template="contrasena_generada",
+        to=[organization.email],
+        context={
+            "folio": waiting.folio,
+            "rfc": organization.rfc,
+            "razon_social": organization.razon_social,
+            "generada": now.isoformat(),
+            "sia": {"password": password},
+        },
+        attachments=[
+            store_attachment(acuse_bytes(document), f"responsiva-{waiting.folio}.pdf", PDF)
+        ],
+    )
+    record_event(
+        session,
+        actor=_actor(account),
+        action="sia_password.generated",
+        entity_type="organization",
+        entity_id=organization.id,
+        data={"folio": waiting.folio, "certificate_number": waiting.certificate_number},
+    )
+    return document
+
+
+def _refuse_if_none(organization: Organization) -> None:
+    if not has_password(organization):
+        raise SiaPasswordRefused(
+            SiaPasswordReason.NONE_ACTIVE,
+            "Su empresa no tiene una contraseña vigente de los Servicios de Intercomunicación. "
+            "Genérela con su e.firma en esta misma pestaña.",
+        )
+
+
+def cancel_password(
+    session: Session, account: CompanyAccount, organization: Organization
+) -> Organization:
+    """«Cancelar contraseña»: it stops working at once, everywhere (the caller commits)."""
+    organization = _locked(session, organization)
+    _refuse_if_none(organization)
+    assert organization.id is not None
+    organization.sia_password_hash = None
+    organization.sia_password_version += 1
+    session.add(organization)
+    queue_email(
+        session,
+        key=f"organization:{organization.id}:sia_password:{organization.sia_password_version}",
+        template="contrasena_cancelada",
+        to=[organization.email],
+        context={
+            "rfc": organization.rfc,
+            "razon_social": organization.razon_social,
+            "cancelada": utcnow().isoformat(),
+        },
+    )
+    record_event(
+        session,
+        actor=_actor(account),
+        action="sia_password.cancelled",
+        entity_type="organization",
+        entity_id=organization.id,
+    )
+    return organization
+
+
+def recover_password(
+    session: Session,
+    account: CompanyAccount,
+    organization: Organization,
+    *,
+    captcha_token: str,
+    captcha_answer: str,
+) -> Organization:
+    """«Recuperar contraseña»: after the captcha, a new password by email; the old one stops
+    working (the caller commits, also when the captcha was wrong: it is spent)."""
+    if not captcha.solve(session, captcha_token, captcha_answer):
+        raise SiaPasswordRefused(
+            SiaPasswordReason.WRONG_CAPTCHA,
+            "El texto no coincide con la imagen o la imagen ya no es válida. Escriba el de la "
+            "imagen nueva.",
+        )
+    organization = _locked(session, organization)
+    _refuse_if_none(organization)
+    assert organization.id is not None
+    password = _new_password(organization)
+    session.add(organization)
+    queue_email(
+        session,
+        key=f"organization:{organization.id}:sia_password:{organization.sia_password_version}",
+        template="contrasena_recuperada",
+        to=[organization.email],
+        context={
+            "rfc": organization.rfc,
+            "razon_social": organization.razon_social,
+            "recuperada": utcnow().isoformat(),
+            "sia": {"password": password},
+        },
+    )
+    record_event(
+        session,
+        actor=_actor(account),
+        action="sia_password.recovered",
+        entity_type="organization",
+        entity_id=organization.id,
+    )
+    return organization
+
+
+def company_documents(session: Session, organization: Organization) -> list[Document]:
+    """The company's signed receipts, newest first."""
+    return list(
+        session.exec(
+            select(Document)
+            .where(Document.organization_id == organization.id)
+            .order_by(col(Document.created_at).desc(), col(Document.id).desc())
+        ).all()
+    )
+
+
+def company_document(session: Session, organization: Organization, folio: str) -> Document | None:
+    """One of the company's receipts; None for another company's (as for a missing one)."""
+    return session.exec(
+        select(Document).where(
+            Document.organization_id == organization.id, Document.folio == folio.strip()
+        )
+    ).first()
