@@ -70,7 +70,8 @@ def solve(session: Session, token: str, answer: str) -> bool:
     either way (the caller commits)."""
     if not token or len(token) > 100 or len(answer) > 50:
         return False
-    row = session.get(CaptchaChallenge, _id(token))
+    # Locked and read afresh: two requests answering one challenge at once get one answer.
+    row = session.get(CaptchaChallenge, _id(token), with_for_update=True, populate_existing=True)
     now = utcnow()
     if row is None or row.used_at is not None or now >= row.expires_at:
         return False

@@ -22,7 +22,14 @@ from efirma.signing import SignedCadena, sign_with_efirma
 from efirma.trust import TrustStore, TrustStoreError, load_trust_store
 from efirma.validation import normalized_rfc
 from workflow.refusals import EFirmaRefused, EFirmaSetupReason
-from workflow.throttle import Attempt, Door, Throttled, record_failure, seconds_to_wait
+from workflow.throttle import (
+    Attempt,
+    Door,
+    Throttled,
+    record_failure,
+    record_success,
+    seconds_to_wait,
+)
 
 NOT_CONFIGURED = (
     "La validación con e.firma no está disponible: falta configurar los certificados de las "
@@ -31,18 +38,28 @@ NOT_CONFIGURED = (
 
 
 @lru_cache(maxsize=4)
-def _load(directory: Path, _mtime_ns: int) -> TrustStore:
+def _load(directory: Path, _listing: tuple[tuple[str, int, int], ...]) -> TrustStore:
     return load_trust_store(directory)
 
 
+def _listing(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file: a certificate added, removed or replaced in place
+    makes the store be read again."""
+    return tuple(
+        sorted(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in directory.iterdir()
+        )
+    )
+
+
 def trust_store() -> TrustStore:
-    """The configured authorities, read once (again only when the directory changes)."""
+    """The configured authorities, read once (again only when the directory's files change)."""
     directory = get_settings().efirma_trust_dir
     if directory is None:
         raise EFirmaRefused(EFirmaSetupReason.TRUST_NOT_CONFIGURED, NOT_CONFIGURED)
     try:
-        # A file added or removed changes the directory's mtime: the store is read again.
-        return _load(directory, directory.stat().st_mtime_ns)
+        return _load(directory, _listing(directory))
     except (OSError, TrustStoreError):
         raise EFirmaRefused(EFirmaSetupReason.TRUST_NOT_CONFIGURED, NOT_CONFIGURED) from None
 
@@ -76,7 +93,7 @@ def sign(
         raise Throttled(wait)
     store = trust_store()
     try:
-        return sign_with_efirma(
+        signed = sign_with_efirma(
             cer, key, password, cadena, trust=store, expected_rfc=rfc, now=moment
         )
     except EFirmaError as exc:
@@ -87,3 +104,5 @@ def sign(
             record_failure(session, attempt, moment)
             session.commit()
         raise EFirmaRefused(exc.reason, str(exc)) from None
+    record_success(session, attempt)
+    return signed

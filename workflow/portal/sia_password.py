@@ -60,7 +60,11 @@ def _digest(token: str) -> str:
 def _locked(session: Session, organization: Organization) -> Organization:
     """The organization's row, locked: two tabs of one browser must not both generate."""
     return session.exec(
-        select(Organization).where(Organization.id == organization.id).with_for_update()
+        select(Organization)
+        .where(Organization.id == organization.id)
+        .with_for_update()
+        # The request loaded this row before the lock: what the lock guards is the fresh one.
+        .execution_options(populate_existing=True)
     ).one()
 
 
@@ -258,13 +262,26 @@ def confirm_generation(
     return document
 
 
-def _refuse_if_none(organization: Organization) -> None:
-    if not has_password(organization):
-        raise SiaPasswordRefused(
-            SiaPasswordReason.NONE_ACTIVE,
-            "Su empresa no tiene una contraseña vigente de los Servicios de Intercomunicación. "
-            "Genérela con su e.firma en esta misma pestaña.",
-        )
+def ever_generated(session: Session, organization: Organization) -> bool:
+    """Whether the company ever signed the terms and got a password (its responsiva exists):
+    then it may recover one, even after cancelling, without signing again."""
+    return (
+        session.exec(
+            select(Document.id).where(
+                Document.organization_id == organization.id,
+                Document.kind == DocumentKind.RESPONSIVA_CONTRASENA,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _none_active() -> SiaPasswordRefused:
+    return SiaPasswordRefused(
+        SiaPasswordReason.NONE_ACTIVE,
+        "Su empresa no tiene una contraseña vigente de los Servicios de Intercomunicación. "
+        "Genérela con su e.firma en esta misma pestaña.",
+    )
 
 
 def cancel_password(
@@ -272,7 +289,8 @@ def cancel_password(
 ) -> Organization:
     """«Cancelar contraseña»: it stops working at once, everywhere (the caller commits)."""
     organization = _locked(session, organization)
-    _refuse_if_none(organization)
+    if not has_password(organization):
+        raise _none_active()
     assert organization.id is not None
     organization.sia_password_hash = None
     organization.sia_password_version += 1
@@ -306,8 +324,10 @@ def recover_password(
     captcha_token: str,
     captcha_answer: str,
 ) -> Organization:
-    """«Recuperar contraseña»: after the captcha, a new password by email; the old one stops
-    working (the caller commits, also when the captcha was wrong: it is spent)."""
+    """«Recuperar contraseña»: after the captcha, a new password by email; the old one, if any,
+    stops working. A company that cancelled its password recovers a new one this way too; one
+    that never generated any must sign the terms first. The caller commits, also when the
+    captcha was wrong: it is spent."""
     if not captcha.solve(session, captcha_token, captcha_answer):
         raise SiaPasswordRefused(
             SiaPasswordReason.WRONG_CAPTCHA,
@@ -315,7 +335,8 @@ def recover_password(
             "imagen nueva.",
         )
     organization = _locked(session, organization)
-    _refuse_if_none(organization)
+    if not (has_password(organization) or ever_generated(session, organization)):
+        raise _none_active()
     assert organization.id is not None
     password = _new_password(organization)
     session.add(organization)

@@ -30,6 +30,7 @@ from workflow.portal.sia_password import (
     cancel_password,
     company_documents,
     confirm_generation,
+    ever_generated,
     has_password,
     recover_password,
     sign_generation,
@@ -93,6 +94,7 @@ def _tab(
     ]
     context = {
         "has_password": has_password(company.organization),
+        "may_recover": ever_generated(session, company.organization),
         "terms": terms(),
         "documents": documents,
         "notice": notice,
@@ -259,7 +261,7 @@ def _captcha_page(
 
 @router.get(RECOVER, response_class=HTMLResponse)
 def recover_form(request: Request, company: CurrentCompany, session: DbSession) -> Response:
-    if not has_password(company.organization):
+    if not ever_generated(session, company.organization):
         return RedirectResponse(TAB, status_code=status.HTTP_303_SEE_OTHER)
     return _captcha_page(request, session, company, None, status.HTTP_200_OK)
 
