@@ -17,6 +17,7 @@ from workflow.refusals import (
     Refused,
     RequestReason,
     SiaPasswordReason,
+    SignatureReason,
     StaffAccountReason,
     UploadReason,
 )
@@ -75,7 +76,7 @@ HTTP_STATUS: dict[StrEnum, int] = {
     SiaPasswordReason.TERMS_NOT_ACCEPTED: status.HTTP_400_BAD_REQUEST,
     SiaPasswordReason.ALREADY_ACTIVE: status.HTTP_409_CONFLICT,
     SiaPasswordReason.NONE_ACTIVE: status.HTTP_409_CONFLICT,
-    SiaPasswordReason.SIGNATURE_GONE: status.HTTP_409_CONFLICT,
+    SignatureReason.GONE: status.HTTP_409_CONFLICT,
     SiaPasswordReason.WRONG_CAPTCHA: status.HTTP_400_BAD_REQUEST,
     # Every e.firma failure is about the files or password the user gave.
     **{reason: status.HTTP_400_BAD_REQUEST for reason in EFirmaReason},

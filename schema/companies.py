@@ -37,10 +37,17 @@ class CompanySession(BrowserSession, table=True):
     __tablename__ = "company_sessions"
 
     account_id: int = Field(foreign_key="company_accounts.id", index=True)
+    # «Seguimiento a Certificación» asks for the e.firma once per session: when it was shown
+    # and whose it was (never the key).
+    efirma_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    efirma_certificate_number: str | None = Field(default=None, max_length=20)
 
 
 class SignaturePurpose(StrEnum):
     GENERAR_CONTRASENA = "generar_contrasena"
+    SOLICITAR_CERTIFICACION = "solicitar_certificacion"
+    FIRMAR_APROBACION = "firmar_aprobacion"
+    CANCELAR_CERTIFICACION = "cancelar_certificacion"
 
 
 class PendingSignature(SQLModel, table=True):
@@ -57,6 +64,8 @@ class PendingSignature(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     account_id: int = Field(foreign_key="company_accounts.id", index=True)
     purpose: SignaturePurpose = Field(sa_column=enum_column(SignaturePurpose, nullable=False))
+    # The certification an approval or a cancellation is about.
+    certification_id: int | None = Field(default=None, foreign_key="certifications.id")
     # Issued before signing: the folio is part of what is signed.
     folio: str = Field(max_length=10)
     cadena: str = Field(sa_type=sa.Text)

@@ -157,7 +157,6 @@ class SiaPasswordReason(StrEnum):
     TERMS_NOT_ACCEPTED = "terms_not_accepted"
     ALREADY_ACTIVE = "already_active"
     NONE_ACTIVE = "none_active"
-    SIGNATURE_GONE = "signature_gone"
     WRONG_CAPTCHA = "wrong_captcha"
 
 
@@ -165,4 +164,15 @@ class SiaPasswordRefused(Refused):
     """A step of Generación de contraseña that is not taken (the password stays as it was)."""
 
     def __init__(self, reason: SiaPasswordReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class SignatureReason(StrEnum):
+    GONE = "signature_gone"
+
+
+class SignatureRefused(Refused):
+    """A «Continuar» whose e.firma signature is no longer waiting (used, expired or unknown)."""
+
+    def __init__(self, reason: SignatureReason, message: str) -> None:
         super().__init__(reason, message)

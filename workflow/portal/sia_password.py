@@ -1,19 +1,16 @@
 """Generación de contraseña (DOMAIN §2, process 1): generate the SIA password with the e.firma,
 cancel it, recover a new one.
 
-Generating takes two requests, as the portal guide shows it: «Validar» signs the cadena of the
-responsiva with the e.firma (the key exists only in that request) and keeps the signature
-waiting; «Continuar» generates the password, issues the signed responsiva and emails both. The
+Generating takes two requests, as the portal guide shows it (``workflow.portal.signatures``):
+«Validar» signs the cadena of the responsiva with the e.firma and keeps the signature waiting;
+«Continuar» generates the password, issues the signed responsiva and emails both. The
 password is emailed once and kept only as an argon2 hash; every change bumps
 ``sia_password_version`` so that sandbox tokens issued under the old password stop at once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -23,38 +20,23 @@ from core.config import get_settings
 from core.security import hash_password
 from core.tokens import new_password
 from mailer.outbox import queue_email, store_attachment
-from schema import (
-    CompanyAccount,
-    Document,
-    DocumentKind,
-    Organization,
-    PendingSignature,
-    SignaturePurpose,
-)
-from workflow.acuses import Acuse, acuse_bytes, cadena_original, issue_acuse
+from schema import CompanyAccount, Document, DocumentKind, Organization, SignaturePurpose
+from workflow.acuses import cadena_original
 from workflow.audit import record_event
-from workflow.folios import issue_folio
 from workflow.portal import captcha
 from workflow.portal.accounts import KIND_LABELS
-from workflow.portal.efirma import read_certificate, sign
-from workflow.portal.terms import CURRENT_VERSION, terms
+from workflow.portal.signatures import (
+    WaitingSignature,
+    actor_of,
+    issue_signed_acuse,
+    sign_for_later,
+    take_signature,
+)
+from workflow.portal.terms import TermsKind, terms
 from workflow.refusals import SiaPasswordReason, SiaPasswordRefused
 
-# Between «Validar» and «Continuar»: long enough to read the page, short enough that a signature
-# left behind on a shared computer is soon worthless.
-SIGNATURE_MINUTES = 15
 RESPONSIVA_TITLE = "Responsiva de generación de contraseña de los Servicios de Intercomunicación"
 PDF = "application/pdf"
-
-
-@dataclass(frozen=True)
-class WaitingSignature:
-    token: str  # for the confirmation form; only its hash is kept
-    row: PendingSignature
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _locked(session: Session, organization: Organization) -> Organization:
@@ -68,10 +50,6 @@ def _locked(session: Session, organization: Organization) -> Organization:
     ).one()
 
 
-def _actor(account: CompanyAccount) -> str:
-    return f"cuenta:{account.id}"
-
-
 def has_password(organization: Organization) -> bool:
     return organization.sia_password_hash is not None
 
@@ -80,7 +58,7 @@ def generation_cadena(
     organization: Organization, *, folio: str, signed_at: datetime, certificate_number: str
 ) -> str:
     local = signed_at.astimezone(ZoneInfo(get_settings().timezone))
-    current = terms()
+    current = terms(TermsKind.CONTRASENA)
     return cadena_original(
         [
             "RESPONSIVA GENERACION DE CONTRASEÑA SIA",
@@ -117,65 +95,20 @@ def sign_generation(
             "Para continuar, marque «Acepto términos y condiciones».",
         )
     _refuse_if_active(organization)
-    certificate_number = read_certificate(cer).certificate_number
-    now = utcnow()
-    folio = issue_folio(session, "responsiva_contrasena")
-    cadena = generation_cadena(
-        organization, folio=folio, signed_at=now, certificate_number=certificate_number
-    )
-    signed = sign(
+    return sign_for_later(
         session,
+        account,
+        organization,
+        purpose=SignaturePurpose.GENERAR_CONTRASENA,
+        audit=("sia_password.terms_signed", {"terms": terms(TermsKind.CONTRASENA).version}),
+        cadena_of=lambda folio, now, number: generation_cadena(
+            organization, folio=folio, signed_at=now, certificate_number=number
+        ),
         cer=cer,
         key=key,
-        password=efirma_password,
-        cadena=cadena,
-        rfc=organization.rfc,
+        efirma_password=efirma_password,
         address=address,
-        now=now,
     )
-    assert account.id is not None
-    token = secrets.token_urlsafe(32)
-    row = PendingSignature(
-        token_hash=_digest(token),
-        account_id=account.id,
-        purpose=SignaturePurpose.GENERAR_CONTRASENA,
-        folio=folio,
-        cadena=cadena,
-        sello=signed.sello,
-        certificate_der=signed.efirma.certificate_der,
-        certificate_number=signed.efirma.certificate_number,
-        signed_at=now,
-        expires_at=now + timedelta(minutes=SIGNATURE_MINUTES),
-    )
-    session.add(row)
-    record_event(
-        session,
-        actor=_actor(account),
-        action="sia_password.terms_signed",
-        entity_type="organization",
-        entity_id=account.organization_id,
-        data={
-            "folio": folio,
-            "terms": CURRENT_VERSION,
-            "certificate_number": row.certificate_number,
-        },
-    )
-    return WaitingSignature(token, row)
-
-
-def waiting_signature(
-    session: Session, account: CompanyAccount, token: str, *, lock: bool = False
-) -> PendingSignature | None:
-    """The account's unused, unexpired signature behind ``token``."""
-    if not token or len(token) > 100:
-        return None
-    query = select(PendingSignature).where(
-        PendingSignature.token_hash == _digest(token),
-        PendingSignature.account_id == account.id,
-        col(PendingSignature.used_at).is_(None),
-        col(PendingSignature.expires_at) > utcnow(),
-    )
-    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def _refuse_if_active(organization: Organization) -> None:
@@ -200,40 +133,24 @@ def confirm_generation(
     """«Continuar»: generate the password, issue the signed responsiva, email both (one
     transaction: the caller commits)."""
     organization = _locked(session, organization)
-    waiting = waiting_signature(session, account, token, lock=True)
-    if waiting is None:
-        raise SiaPasswordRefused(
-            SiaPasswordReason.SIGNATURE_GONE,
-            f"Su validación con e.firma ya no está vigente (dura {SIGNATURE_MINUTES} minutos y "
-            "sirve una sola vez). Valide de nuevo con su e.firma.",
-        )
+    waiting = take_signature(session, account, SignaturePurpose.GENERAR_CONTRASENA, token)
     _refuse_if_active(organization)
     assert organization.id is not None
     password = _new_password(organization)
-    now = utcnow()
-    waiting.used_at = now
-    session.add_all([organization, waiting])
+    session.add(organization)
     details = [("Tipo de cuenta", KIND_LABELS[organization.kind])]
     if organization.nrp:
         details.append(("NRP", organization.nrp))
-    current = terms()
+    current = terms(TermsKind.CONTRASENA)
     details.append(("Términos y condiciones", f"versión {current.version}"))
-    document = issue_acuse(
+    issued = issue_signed_acuse(
         session,
-        Acuse(
-            kind=DocumentKind.RESPONSIVA_CONTRASENA,
-            title=RESPONSIVA_TITLE,
-            folio=waiting.folio,
-            issued_at=waiting.signed_at,
-            rfc=organization.rfc,
-            razon_social=organization.razon_social,
-            certificate_number=waiting.certificate_number,
-            cadena=waiting.cadena,
-            sello=waiting.sello,
-            paragraphs=(current.title, *current.paragraphs),
-            details=tuple(details),
-        ),
-        organization_id=organization.id,
+        waiting,
+        organization,
+        kind=DocumentKind.RESPONSIVA_CONTRASENA,
+        title=RESPONSIVA_TITLE,
+        paragraphs=(current.title, *current.paragraphs),
+        details=tuple(details),
     )
     queue_email(
         session,
@@ -244,22 +161,20 @@ def confirm_generation(
             "folio": waiting.folio,
             "rfc": organization.rfc,
             "razon_social": organization.razon_social,
-            "generada": now.isoformat(),
+            "generada": utcnow().isoformat(),
             "sia": {"password": password},
         },
-        attachments=[
-            store_attachment(acuse_bytes(document), f"responsiva-{waiting.folio}.pdf", PDF)
-        ],
+        attachments=[store_attachment(issued.pdf, f"responsiva-{waiting.folio}.pdf", PDF)],
     )
     record_event(
         session,
-        actor=_actor(account),
+        actor=actor_of(account),
         action="sia_password.generated",
         entity_type="organization",
         entity_id=organization.id,
         data={"folio": waiting.folio, "certificate_number": waiting.certificate_number},
     )
-    return document
+    return issued.document
 
 
 def ever_generated(session: Session, organization: Organization) -> bool:
@@ -308,7 +223,7 @@ def cancel_password(
     )
     record_event(
         session,
-        actor=_actor(account),
+        actor=actor_of(account),
         action="sia_password.cancelled",
         entity_type="organization",
         entity_id=organization.id,
@@ -354,7 +269,7 @@ def recover_password(
     )
     record_event(
         session,
-        actor=_actor(account),
+        actor=actor_of(account),
         action="sia_password.recovered",
         entity_type="organization",
         entity_id=organization.id,

@@ -1,20 +1,34 @@
-"""The terms and conditions of the Servicios de Intercomunicación, versioned: each version is a
-file in ``terminos/`` that is never edited once published (a company signed that text), and the
+"""The terms and conditions a company signs, versioned: each version is a file in
+``terminos/<kind>/`` that is never edited once published (a company signed that text), and the
 signed cadena names the version and the SHA-256 of its text."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-CURRENT_VERSION = "2026-12"
 _FOLDER = Path(__file__).parent / "terminos"
+
+
+class TermsKind(StrEnum):
+    CONTRASENA = "contrasena"  # Servicios de Intercomunicación (Generación de contraseña)
+    CERTIFICACION = "certificacion"  # Solicitud de Certificación
+    APROBACION = "aprobacion"  # Aprobación de Certificación
+
+
+CURRENT_VERSIONS = {
+    TermsKind.CONTRASENA: "2026-12",
+    TermsKind.CERTIFICACION: "2026-12",
+    TermsKind.APROBACION: "2026-12",
+}
 
 
 @dataclass(frozen=True)
 class Terms:
+    kind: TermsKind
     version: str
     title: str
     paragraphs: tuple[str, ...]
@@ -22,7 +36,9 @@ class Terms:
 
 
 @cache
-def terms(version: str = CURRENT_VERSION) -> Terms:
-    text = (_FOLDER / f"{version}.txt").read_text(encoding="utf-8")
+def terms(kind: TermsKind = TermsKind.CONTRASENA, version: str | None = None) -> Terms:
+    """The text of ``kind``'s terms, the current version unless one is named."""
+    chosen = version or CURRENT_VERSIONS[kind]
+    text = (_FOLDER / kind.value / f"{chosen}.txt").read_text(encoding="utf-8")
     title, *paragraphs = [block.strip() for block in text.split("\n\n") if block.strip()]
-    return Terms(version, title, tuple(paragraphs), hashlib.sha256(text.encode()).hexdigest())
+    return Terms(kind, chosen, title, tuple(paragraphs), hashlib.sha256(text.encode()).hexdigest())

@@ -26,7 +26,6 @@ from review.templating import render
 from workflow.portal.accounts import SignedInCompany
 from workflow.portal.captcha import new_challenge
 from workflow.portal.sia_password import (
-    SIGNATURE_MINUTES,
     cancel_password,
     company_documents,
     confirm_generation,
@@ -35,8 +34,15 @@ from workflow.portal.sia_password import (
     recover_password,
     sign_generation,
 )
+from workflow.portal.signatures import SIGNATURE_MINUTES
 from workflow.portal.terms import terms
-from workflow.refusals import EFirmaRefused, Refused, SiaPasswordReason, SiaPasswordRefused
+from workflow.refusals import (
+    EFirmaRefused,
+    Refused,
+    SiaPasswordReason,
+    SiaPasswordRefused,
+    SignatureRefused,
+)
 from workflow.throttle import Throttled
 
 router = routing.router(include_in_schema=False)
@@ -212,7 +218,7 @@ def confirm(
 ) -> HTMLResponse:
     try:
         document = confirm_generation(session, company.account, company.organization, token)
-    except SiaPasswordRefused as exc:
+    except (SiaPasswordRefused, SignatureRefused) as exc:
         session.rollback()
         return _refused_tab(request, session, company, exc)
     session.commit()

@@ -31,7 +31,7 @@ from tests.review.portal.companies import (
     sealed_password,
     signed_in_company,
 )
-from workflow.portal.sia_password import SIGNATURE_MINUTES
+from workflow.portal.signatures import SIGNATURE_MINUTES
 from workflow.portal.terms import terms
 
 TAB = "/portal/contrasena"

@@ -52,7 +52,6 @@ from tests.workflow.portal.helpers import (
 from workflow.acuses import acuse_bytes
 from workflow.portal.captcha import new_challenge
 from workflow.portal.sia_password import (
-    SIGNATURE_MINUTES,
     cancel_password,
     company_document,
     company_documents,
@@ -60,8 +59,15 @@ from workflow.portal.sia_password import (
     recover_password,
     sign_generation,
 )
-from workflow.portal.terms import CURRENT_VERSION, terms
-from workflow.refusals import EFirmaRefused, SiaPasswordReason, SiaPasswordRefused
+from workflow.portal.signatures import SIGNATURE_MINUTES
+from workflow.portal.terms import CURRENT_VERSIONS, TermsKind, terms
+from workflow.refusals import (
+    EFirmaRefused,
+    SiaPasswordReason,
+    SiaPasswordRefused,
+    SignatureReason,
+    SignatureRefused,
+)
 from workflow.throttle import ACCOUNT_LIMIT, Throttled
 
 R = SiaPasswordReason
@@ -112,6 +118,13 @@ def _organization(engine: Engine, company: Company) -> Organization:
         organization = session.get(Organization, company.organization_id)
         assert organization is not None
         return organization
+
+
+def _gone(call: Callable[[], object]) -> SignatureRefused:
+    with pytest.raises(SignatureRefused) as refused:
+        call()
+    assert refused.value.reason is SignatureReason.GONE
+    return refused.value
 
 
 def _sia_refused(call: Callable[[], object]) -> SiaPasswordRefused:
@@ -217,7 +230,10 @@ def test_continuar_generates_the_password_and_the_signed_responsiva(
     fields = waiting.cadena.strip("|").split("|")
     assert waiting.folio in fields and DESARROLLADOR_RFC in fields
     assert DESARROLLADOR_NAME in fields and waiting.certificate_number in fields
-    assert f"TERMINOS {CURRENT_VERSION}" in fields and current.version == CURRENT_VERSION
+    assert (
+        f"TERMINOS {CURRENT_VERSIONS[TermsKind.CONTRASENA]}" in fields
+        and current.version == CURRENT_VERSIONS[TermsKind.CONTRASENA]
+    )
     assert current.sha256 in fields and len(current.sha256) == 64
 
     # One attachment: the responsiva's PDF, the very one stored.
@@ -229,7 +245,7 @@ def test_continuar_generates_the_password_and_the_signed_responsiva(
     shown = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     for value in (waiting.folio, DESARROLLADOR_RFC, DESARROLLADOR_NAME, waiting.certificate_number):
         assert value in shown
-    assert f"versión {CURRENT_VERSION}" in shown and current.title in shown
+    assert f"versión {CURRENT_VERSIONS[TermsKind.CONTRASENA]}" in shown and current.title in shown
 
     with Session(portal) as session:
         _, organization = loaded(session, company)
@@ -259,8 +275,7 @@ def test_a_used_signature_is_gone(portal: Engine, company: Company) -> None:
     token, _ = _validar(portal, company)
     _continuar(portal, company, token)
     counts = row_counts(portal)
-    refusal = _sia_refused(lambda: _continuar(portal, company, token))
-    assert refusal.reason is R.SIGNATURE_GONE
+    _gone(lambda: _continuar(portal, company, token))
     assert row_counts(portal) == counts
     assert _organization(portal, company).sia_password_version == 1
 
@@ -269,8 +284,7 @@ def test_an_expired_signature_is_gone(portal: Engine, company: Company) -> None:
     token, _ = _validar(portal, company)
     counts = row_counts(portal)
     with travel_to(utcnow() + timedelta(minutes=SIGNATURE_MINUTES, seconds=1)):
-        refusal = _sia_refused(lambda: _continuar(portal, company, token))
-    assert refusal.reason is R.SIGNATURE_GONE
+        _gone(lambda: _continuar(portal, company, token))
     assert row_counts(portal) == counts
     organization = _organization(portal, company)
     assert organization.sia_password_hash is None and organization.sia_password_version == 0
@@ -282,10 +296,9 @@ def test_another_accounts_signature_is_gone_and_so_is_a_made_up_one(
     other = register_company(portal, lab, rfc=OTHER_RFC, email=OTHER_EMAIL)
     token, _ = _validar(portal, company)
     counts = row_counts(portal)
-    assert _sia_refused(lambda: _continuar(portal, other, token)).reason is R.SIGNATURE_GONE
+    _gone(lambda: _continuar(portal, other, token))
     for made_up in ("", "x" * 101, token[:-1]):
-        refusal = _sia_refused(partial(_continuar, portal, company, made_up))
-        assert refusal.reason is R.SIGNATURE_GONE
+        _gone(partial(_continuar, portal, company, made_up))
     assert row_counts(portal) == counts
     assert _organization(portal, other).sia_password_hash is None
     _continuar(portal, company, token)  # still the company's own
@@ -496,7 +509,7 @@ def test_every_step_is_audited(portal: Engine, company: Company, captcha_texts: 
         ).one()
         document = session.exec(select(Document)).one()
     assert signed.data["folio"] == document.folio
-    assert signed.data["terms"] == CURRENT_VERSION
+    assert signed.data["terms"] == CURRENT_VERSIONS[TermsKind.CONTRASENA]
     assert signed.data["certificate_number"] == document.certificate_number
 
 
