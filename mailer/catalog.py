@@ -155,6 +155,17 @@ class Inconsistencias(TypedDict):
 
 
 @with_config(_CLOSED)
+class SolicitudCertificacion(TypedDict):
+    """The vendor signed its request in the portal (`Solicitada`); the signed responsiva is
+    attached. The test set follows in its own email."""
+
+    folio: Folio
+    razon_social: Texto
+    rfc: Texto
+    solicitada: AwareDatetime
+
+
+@with_config(_CLOSED)
 class Aprobacion(TypedDict):
     """Reviewer approved: the vendor must sign the approval terms with its e.firma."""
 
@@ -221,6 +232,7 @@ class AlertaSlaRevision(TypedDict):
 
 CATALOG: Mapping[str, type[Any]] = MappingProxyType(
     {
+        "solicitud_certificacion": SolicitudCertificacion,
         "set_de_pruebas": SetDePruebas,
         "evidencia_recibida": EvidenciaRecibida,
         "evidencia_rechazada": EvidenciaRechazada,

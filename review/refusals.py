@@ -11,6 +11,7 @@ from workflow.refusals import (
     AccountReason,
     AssignmentReason,
     CalendarReason,
+    CertificationReason,
     DecisionReason,
     EFirmaSetupReason,
     OutboxReason,
@@ -83,6 +84,16 @@ HTTP_STATUS: dict[StrEnum, int] = {
     # Not the user's doing: the server lacks SAT's certificates. Refusals are 4xx by rule
     # (tests/review/test_refusals.py), and the message tells the user to alert the administrator.
     EFirmaSetupReason.TRUST_NOT_CONFIGURED: status.HTTP_409_CONFLICT,
+    # Certificación para desarrolladores: a patrón at the vendors' door, or a step before the
+    # e.firma was shown, is forbidden; what the certification's state does not allow, 409.
+    CertificationReason.NOT_A_VENDOR: status.HTTP_403_FORBIDDEN,
+    CertificationReason.EFIRMA_REQUIRED: status.HTTP_403_FORBIDDEN,
+    CertificationReason.TERMS_NOT_ACCEPTED: status.HTTP_400_BAD_REQUEST,
+    CertificationReason.NO_SIA_CREDENTIAL: status.HTTP_409_CONFLICT,
+    CertificationReason.OPEN_CERTIFICATION: status.HTTP_409_CONFLICT,
+    CertificationReason.NO_CERTIFICATION: status.HTTP_409_CONFLICT,
+    CertificationReason.NOT_AWAITING_SIGNATURE: status.HTTP_409_CONFLICT,
+    CertificationReason.NOT_CANCELLABLE: status.HTTP_409_CONFLICT,
 }
 
 

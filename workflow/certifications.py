@@ -61,6 +61,12 @@ def request_certification(
         vendor.razon_social = razon_social or vendor.razon_social
     session.add(vendor)
     session.flush()
+    return start_certification(session, vendor, actor=actor)
+
+
+def start_certification(session: Session, vendor: Organization, *, actor: str) -> Certification:
+    """Open the vendor's certification (`Solicitada`); its round-1 test set is dispatched by a
+    task once the caller's transaction commits."""
     certification = open_certification(session, vendor, actor=actor)
     enqueue_after_commit(session, DISPATCH_TASK, certification.id)
     return certification

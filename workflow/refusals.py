@@ -176,3 +176,21 @@ class SignatureRefused(Refused):
 
     def __init__(self, reason: SignatureReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class CertificationReason(StrEnum):
+    NOT_A_VENDOR = "not_a_vendor"
+    NO_SIA_CREDENTIAL = "no_sia_credential"
+    OPEN_CERTIFICATION = "open_certification"
+    TERMS_NOT_ACCEPTED = "terms_not_accepted"
+    NO_CERTIFICATION = "no_certification"
+    NOT_AWAITING_SIGNATURE = "not_awaiting_signature"
+    NOT_CANCELLABLE = "not_cancellable"
+    EFIRMA_REQUIRED = "efirma_required"
+
+
+class CertificationRefused(Refused):
+    """A vendor's step of Certificación para desarrolladores that is not taken (nothing changes)."""
+
+    def __init__(self, reason: CertificationReason, message: str) -> None:
+        super().__init__(reason, message)

@@ -56,6 +56,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "dias_habiles": 10,
         "sandbox": {**SANDBOX, "tiene_contrasena": False, "patron_password": "patrón-Ñ1"},
     },
+    "solicitud_certificacion": {
+        "folio": "0501423523",
+        "razon_social": RAZON_SOCIAL,
+        "rfc": "CAC840428RH1",
+        "solicitada": RECEIVED,
+    },
     "aprobacion": {"folio": "0501423523", "razon_social": RAZON_SOCIAL},
     "certificacion": {
         "folio": "0501423523",
