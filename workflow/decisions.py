@@ -232,5 +232,14 @@ def _passed_on(finding: Finding) -> Finding:
         severity=finding.severity,
         tab=finding.tab,
         case=finding.case,
-        message=finding.message,
+        message=vendor_message(finding),
     )
+
+
+def vendor_message(finding: Finding) -> str:
+    """The automatic finding's message without its expected value: an amount check says
+    «esperado X, anotado Y», and X is the evaluation's answer; what the vendor wrote stays."""
+    if not finding.expected:
+        return finding.message
+    message = finding.message.replace(f" esperado {finding.expected},", "")
+    return message.replace(finding.expected, "(valor omitido)")

@@ -138,6 +138,15 @@ def _no_open_certification(session: Session, organization: Organization) -> None
         )
 
 
+def _has_sia_password(organization: Organization) -> None:
+    if organization.sia_password_hash is None:
+        raise _refuse(
+            R.NO_SIA_CREDENTIAL,
+            "Antes de solicitar la certificación, genere la contraseña de su empresa en la "
+            "pestaña «Generación de contraseña»: con ella usará el ambiente de pruebas.",
+        )
+
+
 # --- Solicitud de Certificación ----------------------------------------------------------------
 
 
@@ -155,12 +164,7 @@ def sign_request(
     """«Validar» of the request: refused for a patrón, a vendor without an SIA password (it
     calls the sandbox with it), one whose certification is still going, or unaccepted terms."""
     _vendor_only(organization)
-    if organization.sia_password_hash is None:
-        raise _refuse(
-            R.NO_SIA_CREDENTIAL,
-            "Antes de solicitar la certificación, genere la contraseña de su empresa en la "
-            "pestaña «Generación de contraseña»: con ella usará el ambiente de pruebas.",
-        )
+    _has_sia_password(organization)
     _no_open_certification(session, organization)
     if not accepted_terms:
         raise _refuse(
@@ -214,6 +218,8 @@ def confirm_request(
     now); the round-1 test set goes out by a task after the commit, as for any request."""
     organization = _locked_vendor(session, organization)
     waiting = take_signature(session, account, SignaturePurpose.SOLICITAR_CERTIFICACION, token)
+    # Both may have changed since «Validar», in another tab.
+    _has_sia_password(organization)
     _no_open_certification(session, organization)
     certification = start_certification(session, organization, actor=actor_of(account))
     assert certification.id is not None and organization.id is not None

@@ -3,7 +3,10 @@ counts of every table's rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -11,11 +14,27 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import schema
+from core.db import session_scope
 from mailer.secrets import unseal
-from schema import CompanyAccount, Organization, OrganizationKind, OutboxEmail
+from schema import (
+    Certification,
+    CompanyAccount,
+    Organization,
+    OrganizationKind,
+    OutboxEmail,
+    ReviewDecision,
+    StaffUser,
+    SubmissionStatus,
+)
 from tests.efirma.factory import PASSWORD, Files, Lab, company_subject
+from tests.review.reviewing import round_of, workbook
+from workflow.decisions import Decision, decide
+from workflow.dispatch import Dispatched, dispatch_test_set
+from workflow.evidence import examine_submission, receive_evidence
 from workflow.portal.accounts import Registration, confirm_email, register
+from workflow.portal.certification import SignedStep, confirm_request, sign_request
 from workflow.portal.sia_password import confirm_generation, sign_generation
+from workflow.portal.signatures import WaitingSignature
 
 ADDRESS = "198.51.100.20"
 USER_AGENT = "Navegador de pruebas"
@@ -170,3 +189,126 @@ def row_counts(engine: Engine) -> dict[str, int]:
             )
             for table in schema.metadata.sorted_tables
         }
+
+
+# --- Certificación para desarrolladores -------------------------------------------------------
+
+
+def vendor_with_password(engine: Engine, lab: Lab, **kwargs: Any) -> Company:
+    """A desarrollador registered and confirmed, with its SIA password generated (what the
+    certification request needs); ``kwargs`` as ``register_company`` takes them."""
+    company = register_company(engine, lab, **kwargs)
+    generate_password(engine, company)
+    return company
+
+
+def validar(
+    engine: Engine,
+    company: Company,
+    sign: Callable[..., WaitingSignature],
+    *,
+    files: Files | None = None,
+    efirma_password: str | None = None,
+    **kwargs: Any,
+) -> WaitingSignature:
+    """«Validar» of a signed step (``sign`` is one of workflow.portal.certification's sign_*),
+    one request that commits; ``kwargs`` are the step's own fields (``accepted_terms``)."""
+    files = files or company.files
+    with Session(engine, expire_on_commit=False) as session:
+        account, organization = loaded(session, company)
+        waiting = sign(
+            session,
+            account,
+            organization,
+            cer=files.cer,
+            key=files.key,
+            efirma_password=company.efirma_password if efirma_password is None else efirma_password,
+            address=ADDRESS,
+            **kwargs,
+        )
+        session.commit()
+        return waiting
+
+
+Confirm = Callable[[Session, CompanyAccount, Organization, str], SignedStep]
+
+
+def continuar(engine: Engine, company: Company, confirm: Confirm, token: str) -> SignedStep:
+    """«Continuar» of a signed step, one request: committed when done; a refusal leaves the
+    session without committing (rolled back), as the portal's handlers do."""
+    with Session(engine, expire_on_commit=False) as session:
+        account, organization = loaded(session, company)
+        step = confirm(session, account, organization, token)
+        session.commit()
+        return step
+
+
+def request_certification_signed(engine: Engine, company: Company) -> Certification:
+    """«Solicitud de Certificación» signed and confirmed: the new certification (`Solicitada`)."""
+    waiting = validar(engine, company, sign_request, accepted_terms=True)
+    return continuar(engine, company, confirm_request, waiting.token).certification
+
+
+def dispatch(engine: Engine, certification_id: int) -> Dispatched:
+    """The dispatch task's work, done here: the round's test set goes out."""
+    with Session(engine) as session:
+        done = dispatch_test_set(session, certification_id)
+        session.commit()
+    assert done is not None
+    return done
+
+
+def requested_and_dispatched(engine: Engine, company: Company) -> Certification:
+    """A certification requested through the portal and `En espera de documentos`."""
+    certification = request_certification_signed(engine, company)
+    assert certification.id is not None
+    dispatch(engine, certification.id)
+    return current_certification(engine, certification.id)
+
+
+def current_certification(engine: Engine, certification_id: int) -> Certification:
+    with Session(engine) as session:
+        certification = session.get(Certification, certification_id)
+        assert certification is not None
+        return certification
+
+
+def receive_upload(engine: Engine, company: Company, folio: str, data: bytes) -> int:
+    """The vendor's upload received (not yet examined): the submission's id."""
+    with Session(engine) as session:
+        _, organization = loaded(session, company)
+        received = receive_evidence(
+            session, organization, folio, filename="evidencias.xlsx", data=data
+        )
+        session.commit()
+        assert received.submission.id is not None
+        return received.submission.id
+
+
+def submit_evidence(engine: Engine, company: Company, folio: str, wrong: Iterable[str] = ()) -> int:
+    """The round's evidence workbook (wrong totals for the cases in ``wrong``) uploaded and
+    examined as the task does: the certification is then `En análisis`. The submission's id."""
+    submission_id = receive_upload(engine, company, folio, workbook(round_of(engine, folio), wrong))
+    examined = examine_submission(partial(session_scope, engine), submission_id)
+    assert examined is not None and examined.status is SubmissionStatus.ACEPTADA
+    return submission_id
+
+
+def decide_round(engine: Engine, folio: str, reviewer: StaffUser, decision: Decision) -> None:
+    """A reviewer's decision on the round under review (workflow.decisions), committed."""
+    with Session(engine) as session:
+        certification = session.exec(
+            select(Certification).where(Certification.folio == folio)
+        ).one()
+        decide(session, certification, reviewer, decision)
+        session.commit()
+
+
+def approved(engine: Engine, company: Company, reviewer: StaffUser) -> Certification:
+    """A certification requested, dispatched, with its evidence accepted and approved by
+    ``reviewer``: `Aprobada, pendiente de firma`."""
+    certification = requested_and_dispatched(engine, company)
+    assert certification.id is not None
+    submit_evidence(engine, company, certification.folio)
+    decide_round(engine, certification.folio, reviewer, Decision(ReviewDecision.APROBADA))
+    return current_certification(engine, certification.id)
