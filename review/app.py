@@ -10,7 +10,6 @@ import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import get_settings
 from review import errors
@@ -29,6 +28,10 @@ from review.pages import (
     supervision,
     vendor_evidence,
 )
+from review.pages.portal import certification as portal_certification
+from review.pages.portal import certification_follow_up as portal_certification_follow_up
+from review.pages.portal import certification_request as portal_certification_request
+from review.pages.portal import certification_signing as portal_certification_signing
 from review.pages.portal import documents as portal_documents
 from review.pages.portal import registration as portal_registration
 from review.pages.portal import services as portal_services
@@ -36,7 +39,6 @@ from review.pages.portal import session as portal_session
 from review.pages.portal import sia_password as portal_sia_password
 from review.templating import render
 
-SESSION_HOURS = 8  # the vendor portal's signed cookie
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -65,19 +67,16 @@ def create_app() -> FastAPI:
 
     settings = get_settings()
     # The last one added runs first: the security headers and then the request id and the
-    # catch-all 500 around everything, then the body limit, before the session cookie is read.
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret(),
-        session_cookie="sia_sesion",
-        max_age=SESSION_HOURS * 3600,
-        same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
-    )
+    # catch-all 500 around everything, then the body limit.
     app.add_middleware(
         BodyLimit,
         limit=BODY_LIMIT,
-        exempt=[API_PREFIX + evidence.UPLOAD_PATH, vendor_evidence.UPLOAD_PATH],
+        exempt=[
+            API_PREFIX + evidence.UPLOAD_PATH,
+            portal_certification.UPLOAD,
+            # Only redirects, without reading the body of an old form's upload.
+            vendor_evidence.UPLOAD_PATH,
+        ],
     )
     app.add_middleware(errors.RequestGuard)
     # Outermost: even the guard's own 500 carries the headers.
@@ -105,6 +104,9 @@ def create_app() -> FastAPI:
         portal_services,
         portal_sia_password,
         portal_documents,
+        portal_certification_request,
+        portal_certification_follow_up,
+        portal_certification_signing,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from review.app import create_app
+from tests.efirma.factory import PASSWORD as EFIRMA_PASSWORD
+from tests.efirma.factory import company_subject
+from tests.review.portal.companies import PORTAL_PASSWORD, account_for
 from tests.review.servers import serving
-from tests.vendor import FIXTURES, PASSWORD, RFC, STAFF_EMAIL, STAFF_PASSWORD
+from tests.vendor import FIXTURES, RFC, STAFF_EMAIL, STAFF_PASSWORD
 from workers.tasks.evidence import examine
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,6 +34,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PORTAL_EMAIL = "portal@nandu.example"
 
 
 @pytest.fixture
@@ -67,18 +71,37 @@ def test_staff_signs_in_and_sees_the_certifications(page, reviewer, folio, tmp_p
     page.wait_for_url("**/ingresar")
 
 
-def test_vendor_uploads_evidence_and_follows_its_status(page, folio, tmp_path):
-    page.goto("/portal/evidencias")
-    page.fill("input[name=rfc]", RFC)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=folio]", folio)
+def test_vendor_uploads_evidence_and_follows_its_status(
+    page, engine, folio, lab, portal_settings, sent_tasks, tmp_path
+):
+    account_for(engine, RFC, PORTAL_EMAIL)
+    files = lab.efirma(company_subject(rfc=RFC))
+    page.goto("/portal/certificacion")
+    assert page.url.endswith("/portal/ingresar")  # sent to the portal's sign-in form
+    page.fill("input[name=identificador]", RFC)
+    page.fill("input[name=email]", PORTAL_EMAIL)
+    page.fill("input[name=password]", PORTAL_PASSWORD)
+    page.click("text=Entrar")
+    page.wait_for_url("**/portal/contrasena")
+    page.click("text=Certificación (Desarrolladores)")
+    page.wait_for_url("**/portal/certificacion/seguimiento")
+    # The follow-up asks for the e.firma first.
+    for field, content in (("cer", files.cer), ("key", files.key)):
+        upload = {"name": f"efirma.{field}", "mimeType": "application/octet-stream"}
+        page.set_input_files(f"input[name={field}]", {**upload, "buffer": content})
+    page.fill("input[name=password]", EFIRMA_PASSWORD)
+    page.click("text=Validar")
+    page.wait_for_selector("#estatus")
+    assert folio in page.inner_text("#estatus")
+    assert "En espera de documentos" in page.inner_text("#estatus")
     page.set_input_files("input[name=archivo]", str(FIXTURES / "excel_package.xlsx"))
-    page.click("button[type=submit]")
-    page.wait_for_url("**/portal/evidencias/*")
+    page.click("text=Enviar archivo")
+    page.wait_for_url("**/portal/certificacion/evidencias/*")
     assert "En lectura" in page.inner_text("#estado")
     examine(int(page.url.rsplit("/", 1)[1]))  # what the worker does
-    page.reload()
-    assert "Aceptada para revisión" in page.inner_text("#estado")
+    # No reload: the page asks again by itself (htmx) until there is an answer.
+    page.wait_for_selector("#estado:has-text('Aceptado para revisión')", timeout=20_000)
+    assert "En análisis" in page.inner_text("#estatus")
     page.screenshot(path=str(tmp_path / "evidencia.png"), full_page=True)
 
 

@@ -11,6 +11,7 @@ from review.headers import DOCS_POLICY, HSTS, PAGE_POLICY
 PATHS = [
     "/",
     "/portal/evidencias",
+    "/portal/certificacion",
     "/ingresar",
     "/healthz",
     "/api/v1/llave-publica",

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.routing import Mount
 
 from core.clock import utcnow
@@ -32,14 +32,16 @@ from review.deps import COMPANY_COOKIE, CSRF_HEADER, STAFF_COOKIE
 from schema import (
     Certification,
     CompanyAccount,
+    CompanySession,
     DocumentKind,
     Organization,
     StaffRole,
     StaffUser,
+    TestSet,
 )
 from tests.certifications import request_and_dispatch
 from tests.review.portal.companies import csrf_token, sign_in
-from tests.review.reviewing import round_of, workbook
+from tests.review.reviewing import round_of, upload, workbook
 from tests.vendor import PASSWORD, RFC
 from workflow.acuses import Acuse, issue_acuse
 from workflow.folios import issue_folio
@@ -58,7 +60,6 @@ class Door(Enum):
     ADMIN_PAGE = "administración (página)"
     STAFF_API = "personal (API)"
     VENDOR_API = "desarrollador (API, Basic)"
-    VENDOR_PAGE = "desarrollador (portal)"
     SANDBOX_API = "sandbox (token de sesión)"
     COMPANY_PAGE = "empresa (portal)"
     COMPANY_DOCUMENT = "empresa (sus documentos)"
@@ -120,14 +121,37 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/portal/contrasena/recuperar"): Door.COMPANY_PAGE,
     ("POST", "/portal/contrasena/recuperar"): Door.COMPANY_PAGE,
     ("GET", "/portal/documentos/{documento}.pdf"): Door.COMPANY_DOCUMENT,
+    # The old evidence page: both only redirect to «Certificación (Desarrolladores)».
     ("GET", "/portal/evidencias"): Door.PUBLIC,
-    ("POST", "/portal/evidencias"): Door.PUBLIC,  # RFC and SIA password are in the form itself
-    ("GET", "/portal/evidencias/{submission_id}"): Door.VENDOR_PAGE,
+    ("POST", "/portal/evidencias"): Door.PUBLIC,
+    ("GET", "/portal/certificacion"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/terminos"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/efirma"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/confirmar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion/seguimiento"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/seguimiento/efirma"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion/sets/{set_folio}/set-de-pruebas.json"): Door.COMPANY_DOCUMENT,
+    (
+        "GET",
+        "/portal/certificacion/sets/{set_folio}/plantilla-evidencias.xlsx",
+    ): Door.COMPANY_DOCUMENT,
+    ("POST", "/portal/certificacion/evidencias"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion/evidencias/{submission_id}"): Door.COMPANY_DOCUMENT,
+    ("GET", "/portal/certificacion/aprobacion"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/terminos"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/efirma"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/confirmar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion/cancelar"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/cancelar/efirma"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/cancelar/confirmar"): Door.COMPANY_PAGE,
 }
 MOUNTS = {"/static", "/static/docs"}
 # Where the body decides whether the door is even reached (an upload must be multipart).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/certificaciones/{folio}/evidencias"): {
+        "files": {"archivo": ("e.xlsx", b"no es un libro", "application/octet-stream")}
+    },
+    ("POST", "/portal/certificacion/evidencias"): {
         "files": {"archivo": ("e.xlsx", b"no es un libro", "application/octet-stream")}
     },
 }
@@ -145,10 +169,10 @@ ALLOWED: dict[Door, set[str]] = {
     Door.ADMIN_PAGE: {"admin"},
     Door.STAFF_API: {"revisor", "supervisor", "admin"},
     Door.VENDOR_API: {"desarrollador_a"},
-    Door.VENDOR_PAGE: {"desarrollador_a"},
     Door.SANDBOX_API: set(),  # no identity here holds a sandbox session token
     Door.COMPANY_PAGE: {"desarrollador_a", "desarrollador_b"},
-    Door.COMPANY_DOCUMENT: {"desarrollador_a"},  # the document is company A's
+    # The document, test set or evidence file is company A's.
+    Door.COMPANY_DOCUMENT: {"desarrollador_a"},
 }
 PORTAL_PASSWORD = "contraseña del portal de la empresa"
 
@@ -174,6 +198,7 @@ class World:
     folio: str
     submission_id: int
     document_folio: str
+    test_set_folio: str
     clients: dict[str, TestClient]
     csrf: dict[str, str]
 
@@ -183,14 +208,7 @@ def world(settings, engine, folio) -> World:
     app = create_app()
     vendor_a = TestClient(app)
     vendor_a.auth = (RFC, PASSWORD)
-    uploaded = vendor_a.post(
-        "/portal/evidencias",
-        data={"rfc": RFC, "password": PASSWORD, "folio": folio},
-        files={"archivo": ("e.xlsx", workbook(round_of(engine, folio)), "application/zip")},
-        follow_redirects=False,
-    )
-    assert uploaded.status_code == 303, uploaded.text  # and vendor A's portal session is set
-    submission_id = int(uploaded.headers["location"].rsplit("/", 1)[1])
+    submission_id = upload(folio, workbook(round_of(engine, folio)))
 
     request_and_dispatch(engine, RFC_B, datetime.now(UTC), razon_social="Otra")
     vendor_b_client = TestClient(app)
@@ -226,7 +244,20 @@ def world(settings, engine, folio) -> World:
         signed_in = sign_in(company, rfc, _company_email(rfc), PORTAL_PASSWORD)
         assert signed_in.status_code == 200 and company.cookies.get(COMPANY_COOKIE)
         csrf[name] = csrf_token(company, "/portal/contrasena")
-    return World(app, folio, submission_id, document_folio, clients, csrf)
+    with Session(engine) as session:
+        # Both showed their e.firma in «Seguimiento a Certificación» (tests/review/portal test
+        # that it is asked for): what is tried here is the door, not that step.
+        for row in session.exec(select(CompanySession)).all():
+            row.efirma_verified_at = utcnow()
+            row.efirma_certificate_number = "30001000000500003416"
+            session.add(row)
+        test_set_folio = session.exec(
+            select(TestSet.folio)
+            .join(Certification, col(Certification.id) == TestSet.certification_id)
+            .where(Certification.folio == folio)
+        ).one()
+        session.commit()
+    return World(app, folio, submission_id, document_folio, test_set_folio, clients, csrf)
 
 
 def _company_email(rfc: str) -> str:
@@ -274,6 +305,7 @@ def _url(path: str, world: World) -> str:
         "correo": "999999",
         "dia": "2031-01-06",
         "documento": world.document_folio,
+        "set_folio": world.test_set_folio,
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
@@ -289,13 +321,12 @@ def _refused(door: Door, response: httpx.Response) -> bool:
         return code == 403 or (
             sent_away and STAFF_COOKIE not in response.headers.get("set-cookie", "")
         )
-    if door is Door.VENDOR_PAGE:
-        return code == 303 and response.headers["location"] == "/portal/evidencias"
     if door in (Door.COMPANY_PAGE, Door.COMPANY_DOCUMENT):
         # Signing out also ends at /portal/ingresar, but it is the one that clears the cookie.
         sent_away = code == 303 and response.headers["location"] == "/portal/ingresar"
         signed_out = COMPANY_COOKIE in response.headers.get("set-cookie", "")
-        # Another company's document is not found, as a missing one is.
+        # Another company's document (test set, evidence file) is not found, as a missing
+        # one is.
         not_found = door is Door.COMPANY_DOCUMENT and code == 404
         return code == 403 or not_found or (sent_away and not signed_out)
     if door is Door.VENDOR_API:

@@ -4,12 +4,19 @@ and the page frame (the company's header and the tabs of the Servicios de Interc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import UploadFile
+from fastapi import File, Form, UploadFile
 
+from review.inputs import Text
 from schema import OrganizationKind
 from workflow.portal.accounts import KIND_LABELS, SignedInCompany
+
+# The form fields of the steps signed with the e.firma: its two files, the terms' checkbox (whose
+# value the e.firma form carries on as a hidden field once it was checked).
+FileField = Annotated[UploadFile | None, File()]
+Checkbox = Annotated[Text, Form(max_length=10)]
+ACCEPTED = "1"
 
 # A .cer or .key is one to three KiB; anything far larger is not one, and is not read further.
 EFIRMA_FILE_LIMIT = 64 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import File, Form, Query, Request, UploadFile, status
+from fastapi import Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -20,7 +20,14 @@ from review.deps import CurrentCompany, DbSession, client_address
 from review.inputs import Text
 from review.pages.portal.documents import LABELS, download_path
 from review.pages.portal.session import captcha_image
-from review.pages.portal.shared import IncompleteEFirma, efirma_input, portal_context
+from review.pages.portal.shared import (
+    ACCEPTED,
+    Checkbox,
+    FileField,
+    IncompleteEFirma,
+    efirma_input,
+    portal_context,
+)
 from review.refusals import http_status
 from review.templating import render
 from workflow.portal.accounts import SignedInCompany
@@ -53,7 +60,6 @@ EFIRMA = TAB + "/efirma"
 CONFIRM = TAB + "/confirmar"
 CANCEL = TAB + "/cancelar"
 RECOVER = TAB + "/recuperar"
-ACCEPTED = "1"  # the checkbox's value, carried as a hidden field to the e.firma form
 
 TERMS_REQUIRED = "Para continuar, marque la casilla «Acepto términos y condiciones»."
 ALREADY_HAS_ONE = (
@@ -68,9 +74,6 @@ NOTICES = {
     ),
     "recuperada": "Le enviamos una contraseña nueva a {email}. La anterior ya no funciona.",
 }
-
-FileField = Annotated[UploadFile | None, File()]
-Checkbox = Annotated[Text, Form(max_length=10)]
 
 
 def _page(

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from core.clock import utcnow
+from core.security import hash_password
 from mailer.secrets import unseal
 from review.app import create_app
 from review.deps import CSRF_FIELD, PRE_SESSION_COOKIE
@@ -202,3 +204,27 @@ def account(engine: Engine, company_rfc: str) -> CompanyAccount:
 def sealed_password(email: OutboxEmail) -> str:
     password: str = unseal(email.context)["sia"]["password"]
     return password
+
+
+def account_for(
+    engine: Engine, company_rfc: str, email: str, password: str = PORTAL_PASSWORD
+) -> TestClient:
+    """A browser signed in to a confirmed portal account of an organization the test made
+    directly (as the ``folio`` fixture makes its vendor), without registering it."""
+    with Session(engine) as session:
+        found = session.exec(select(Organization).where(Organization.rfc == company_rfc)).one()
+        assert found.id is not None
+        session.add(
+            CompanyAccount(
+                organization_id=found.id,
+                email=email,
+                password_hash=hash_password(password),
+                certificate_number="30001000000500003416",
+                email_confirmed_at=utcnow(),
+            )
+        )
+        session.commit()
+    browser = client()
+    signed_in = sign_in(browser, company_rfc, email, password, follow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+    return browser

@@ -143,5 +143,5 @@ def test_tabs_follow_the_kind_of_company(portal_settings, engine, lab):
         email="certificacion@vendor.example",
     )
     tab = vendor.browser.get("/portal/contrasena").text
-    assert 'href="/portal/evidencias"' in tab and "Certificación (Desarrolladores)" in tab
+    assert 'href="/portal/certificacion"' in tab and "Certificación (Desarrolladores)" in tab
     assert "Relaciones de confianza" not in tab
