@@ -6,18 +6,23 @@ in the caller's transaction, not minutes later in the relay) and stored in its J
 pydantic's JSON mode writes it: datetimes as ISO 8601 with their offset, nested dicts and lists
 as they are. Rendering validates the stored form again, so templates always see typed values
 (aware datetimes, which the ``fecha`` filter shows as local dates). Instants must be aware: a
-deadline is the end of a business day in ``settings.timezone``, never a naive local time.
+deadline is the end of a business day in ``settings.timezone``, never a naive local time. A
+calendar date with no time of day (a relationship's «Fin de vigencia») is a ``Dia``: a
+``datetime.date``, stored as "YYYY-MM-DD", never a datetime, whose date would depend on its zone.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from functools import cache
 from types import MappingProxyType
 from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     AwareDatetime,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
@@ -32,6 +37,19 @@ _CLOSED = ConfigDict(extra="forbid")  # a stray key is a typo in the caller, not
 
 Folio = Annotated[str, Field(pattern=r"^\d{10}$")]
 Texto = Annotated[str, Field(min_length=1)]
+
+
+def _calendar_date(value: object) -> object:
+    """Let through only a date or its stored form: pydantic's own ``date`` would also take a
+    datetime at midnight (in any zone), a timestamp or "YYYY-MM-DDT00:00:00"."""
+    if isinstance(value, datetime) or not isinstance(value, date | str):
+        raise ValueError(f"expected a datetime.date, not {type(value).__name__}")
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+Dia = Annotated[date, BeforeValidator(_calendar_date)]  # a local calendar date
 
 
 @with_config(_CLOSED)
@@ -230,6 +248,74 @@ class AlertaSlaRevision(TypedDict):
     certificaciones: Annotated[list[RevisionVencida], Field(min_length=1)]
 
 
+@with_config(_CLOSED)
+class RelacionPatron(TypedDict):
+    """To a patrón about one of its relaciones de confianza (DOMAIN §2, process 3)."""
+
+    folio: Folio  # the relationship's «No. de Caso»
+    razon_social: Texto  # the patrón's
+    nrp: Texto
+    desarrollador_rfc: Texto
+    desarrollador_razon_social: Texto
+
+
+@with_config(_CLOSED)
+class RelacionVigente(RelacionPatron):
+    """The relationship was registered («Relación Vigente»); the caller attaches the acuse."""
+
+    servicio: Texto  # the Servicio de Intercomunicación's label: "Avisos"
+    inicio_vigencia: Dia  # «Fecha inicio vigencia»
+    fin_vigencia: Dia  # «Fin de vigencia»: the first day without it (rules.vigencia)
+
+
+@with_config(_CLOSED)
+class RelacionCancelada(RelacionPatron):
+    """The patrón cancelled it with its e.firma («Borrar»); the caller attaches the acuse."""
+
+    cancelada: AwareDatetime
+
+
+@with_config(_CLOSED)
+class RelacionPorVencer(RelacionPatron):
+    """Reminder 15 days before the vigencia ends, and again the day before."""
+
+    fin_vigencia: Dia
+    dias: PositiveInt  # days until fin_vigencia: 15 or 1
+
+
+@with_config(_CLOSED)
+class RelacionNoVigente(RelacionPatron):
+    """Its vigencia ended («Relación no vigente»)."""
+
+    fin_vigencia: Dia
+
+
+@with_config(_CLOSED)
+class RelacionSinEfecto(RelacionPatron):
+    """The vendor's certification was cancelled: the relationship stopped at once."""
+
+    fecha: AwareDatetime  # when
+
+
+@with_config(_CLOSED)
+class RelacionNoProcedente(RelacionPatron):
+    """The request was not registered: the vendor stopped being certified meanwhile."""
+
+
+@with_config(_CLOSED)
+class RelacionNuevaDesarrollador(TypedDict):
+    """To the vendor: a patrón registered a relación de confianza with it."""
+
+    folio: Folio  # the relationship's «No. de Caso»
+    razon_social: Texto  # the vendor's
+    patron_rfc: Texto
+    patron_nrp: Texto
+    patron_razon_social: Texto
+    servicio: Texto
+    inicio_vigencia: Dia
+    fin_vigencia: Dia
+
+
 CATALOG: Mapping[str, type[Any]] = MappingProxyType(
     {
         "solicitud_certificacion": SolicitudCertificacion,
@@ -247,6 +333,13 @@ CATALOG: Mapping[str, type[Any]] = MappingProxyType(
         "contrasena_generada": ContrasenaGenerada,
         "contrasena_recuperada": ContrasenaRecuperada,
         "contrasena_cancelada": ContrasenaCancelada,
+        "relacion_vigente": RelacionVigente,
+        "relacion_cancelada": RelacionCancelada,
+        "relacion_por_vencer": RelacionPorVencer,
+        "relacion_no_vigente": RelacionNoVigente,
+        "relacion_sin_efecto": RelacionSinEfecto,
+        "relacion_no_procedente": RelacionNoProcedente,
+        "relacion_nueva_desarrollador": RelacionNuevaDesarrollador,
     }
 )
 

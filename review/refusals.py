@@ -16,6 +16,7 @@ from workflow.refusals import (
     EFirmaSetupReason,
     OutboxReason,
     Refused,
+    RelationshipReason,
     RequestReason,
     SiaPasswordReason,
     SignatureReason,
@@ -94,6 +95,21 @@ HTTP_STATUS: dict[StrEnum, int] = {
     CertificationReason.NO_CERTIFICATION: status.HTTP_409_CONFLICT,
     CertificationReason.NOT_AWAITING_SIGNATURE: status.HTTP_409_CONFLICT,
     CertificationReason.NOT_CANCELLABLE: status.HTTP_409_CONFLICT,
+    # Relaciones de confianza: a desarrollador at the patrones' door is forbidden; what the
+    # form asked for wrongly, 4xx of the form; what the vendor's or the relationship's state
+    # does not allow, 409; another patrón's relationship, not found.
+    RelationshipReason.NOT_A_PATRON: status.HTTP_403_FORBIDDEN,
+    RelationshipReason.TERMS_NOT_ACCEPTED: status.HTTP_400_BAD_REQUEST,
+    RelationshipReason.NO_SIA_CREDENTIAL: status.HTTP_409_CONFLICT,
+    RelationshipReason.WRONG_SIA_PASSWORD: status.HTTP_400_BAD_REQUEST,
+    RelationshipReason.INVALID_SERVICE: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RelationshipReason.INVALID_VIGENCIA: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RelationshipReason.UNKNOWN_VENDOR: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RelationshipReason.VENDOR_NOT_CERTIFIED: status.HTTP_409_CONFLICT,
+    RelationshipReason.DUPLICATE: status.HTTP_409_CONFLICT,
+    RelationshipReason.CHOICE_GONE: status.HTTP_400_BAD_REQUEST,
+    RelationshipReason.NO_SUCH_RELATIONSHIP: status.HTTP_404_NOT_FOUND,
+    RelationshipReason.NOT_CANCELLABLE: status.HTTP_409_CONFLICT,
 }
 
 

@@ -34,6 +34,13 @@ from schema.evidence import (
 from schema.folios import FolioIssue
 from schema.organizations import Organization, OrganizationKind
 from schema.outbox import OutboxEmail, OutboxStatus
+from schema.relationships import (
+    OPEN_STATUSES,
+    IntercomService,
+    RelationshipNotice,
+    RelationshipStatus,
+    TrustRelationship,
+)
 from schema.sign_in import SignInFailure
 from schema.staff import BrowserSession, StaffRole, StaffSession, StaffToken, StaffUser
 
@@ -41,6 +48,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "GENESIS_HASH",
+    "OPEN_STATUSES",
     "ActionOutcome",
     "AuditEvent",
     "AuditHead",
@@ -61,12 +69,15 @@ __all__ = [
     "Finding",
     "FindingSource",
     "FolioIssue",
+    "IntercomService",
     "NonWorkingDay",
     "Organization",
     "OrganizationKind",
     "OutboxEmail",
     "OutboxStatus",
     "PendingSignature",
+    "RelationshipNotice",
+    "RelationshipStatus",
     "Review",
     "ReviewDecision",
     "Severity",
@@ -78,6 +89,7 @@ __all__ = [
     "StaffUser",
     "SubmissionStatus",
     "TestSet",
+    "TrustRelationship",
     "Verdict",
     "metadata",
 ]

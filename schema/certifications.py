@@ -65,6 +65,9 @@ class Certification(SQLModel, table=True):
     version: int = Field(default=1)
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # When it became `Certificada` (the public registry's «certificado desde»); kept after a
+    # cancellation. Written by the state machine.
+    certified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The reviewer who owns its review; a supervisor reassigns it (workflow.assignment).
     reviewer_id: int | None = Field(default=None, foreign_key="staff_users.id", index=True)
     # Its deadlines are clocks (schema.clocks), started and stopped by the state machine.

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
-from schema.base import UTCDateTime, enum_column
+from schema.base import JSONType, UTCDateTime, enum_column
 from schema.staff import BrowserSession
 
 
@@ -41,6 +42,8 @@ class CompanySession(BrowserSession, table=True):
     # and whose it was (never the key).
     efirma_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     efirma_certificate_number: str | None = Field(default=None, max_length=20)
+    # «Relaciones de confianza» shows its terms once per session, then the table.
+    relationship_terms_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SignaturePurpose(StrEnum):
@@ -48,6 +51,8 @@ class SignaturePurpose(StrEnum):
     SOLICITAR_CERTIFICACION = "solicitar_certificacion"
     FIRMAR_APROBACION = "firmar_aprobacion"
     CANCELAR_CERTIFICACION = "cancelar_certificacion"
+    ADICIONAR_RELACION = "adicionar_relacion"
+    CANCELAR_RELACION = "cancelar_relacion"
 
 
 class PendingSignature(SQLModel, table=True):
@@ -66,6 +71,8 @@ class PendingSignature(SQLModel, table=True):
     purpose: SignaturePurpose = Field(sa_column=enum_column(SignaturePurpose, nullable=False))
     # The certification an approval or a cancellation is about.
     certification_id: int | None = Field(default=None, foreign_key="certifications.id")
+    # What a relationship step is about, as chosen before signing (workflow.relationships).
+    subject: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     # Issued before signing: the folio is part of what is signed.
     folio: str = Field(max_length=10)
     cadena: str = Field(sa_type=sa.Text)

@@ -17,6 +17,7 @@ TASK_MODULES = [
     "workers.tasks.deadlines",
     "workers.tasks.evidence",
     "workers.tasks.mail",
+    "workers.tasks.relationships",
 ]
 
 

@@ -34,6 +34,10 @@ _FIXED: dict[str, dict[str, Any]] = {
         "task": "sia.certifications.sweep_pending_dispatch",
         "schedule": 5 * 60,
     },
+    "sweep-pending-relationships": {
+        "task": "sia.relationships.sweep_pending",
+        "schedule": 2 * 60,
+    },
     "sweep-unexamined-evidence": {
         "task": "sia.evidence.sweep_unexamined",
         "schedule": 2 * 60,

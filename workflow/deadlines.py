@@ -1,4 +1,5 @@
-"""The deadline scan: reminders, expiries and review-SLA alerts, each exactly once (DOMAIN §3).
+"""The deadline scan: reminders, expiries and review-SLA alerts, each exactly once (DOMAIN §3),
+and the ends of relationships' vigencias (``workflow.relationships.expiry``).
 
 Beat runs ``scan`` every few minutes (``SIA_DEADLINE_SCAN_SECONDS``); ``sia deadlines scan``
 runs it by hand. Per clock kind one indexed query finds the clocks whose next moment has come
@@ -44,6 +45,7 @@ from schema import (
 from workflow.audit import record_event
 from workflow.calendar import load_calendar
 from workflow.clocks import Moment, business_days_left, done_actions, pending, reschedule
+from workflow.relationships.expiry import RelationshipScan, scan_relationships
 from workflow.state_machine import Event, transition
 
 S = CertificationState
@@ -66,6 +68,7 @@ class ScanSummary:
     expired: list[str] = field(default_factory=list)
     waiting_for_examination: list[str] = field(default_factory=list)
     sla_alerts: list[str] = field(default_factory=list)
+    relationships: RelationshipScan = field(default_factory=RelationshipScan)
 
     def to_json(self) -> dict[str, Any]:
         """What the scan did, for operators (Spanish keys, like every JSON people read)."""
@@ -76,6 +79,8 @@ class ScanSummary:
             "vencidas": self.expired,
             "vencimiento_en_espera_de_lectura": self.waiting_for_examination,
             "alertas_sla_revision": self.sla_alerts,
+            "relaciones_recordatorios": self.relationships.reminders,
+            "relaciones_no_vigentes": self.relationships.expired,
         }
 
 
@@ -106,6 +111,7 @@ def scan(transaction: SessionFactory) -> ScanSummary:
         # A chunk per transaction: the audit chain's head stays locked only briefly.
         with transaction() as session:
             _review_clocks(session, review[start : start + ALERT_CHUNK], now, calendar, summary)
+    summary.relationships = scan_relationships(transaction, now)
     return summary
 
 

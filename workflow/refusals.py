@@ -194,3 +194,25 @@ class CertificationRefused(Refused):
 
     def __init__(self, reason: CertificationReason, message: str) -> None:
         super().__init__(reason, message)
+
+
+class RelationshipReason(StrEnum):
+    NOT_A_PATRON = "not_a_patron"
+    TERMS_NOT_ACCEPTED = "terms_not_accepted"
+    NO_SIA_CREDENTIAL = "no_sia_credential"
+    WRONG_SIA_PASSWORD = "wrong_sia_password"  # noqa: S105 (a reason, not a password)
+    INVALID_SERVICE = "invalid_service"
+    INVALID_VIGENCIA = "invalid_vigencia"
+    UNKNOWN_VENDOR = "unknown_vendor"
+    VENDOR_NOT_CERTIFIED = "vendor_not_certified"
+    DUPLICATE = "duplicate_relationship"
+    CHOICE_GONE = "choice_gone"
+    NO_SUCH_RELATIONSHIP = "no_such_relationship"
+    NOT_CANCELLABLE = "not_cancellable"
+
+
+class RelationshipRefused(Refused):
+    """A patrón's step of Relaciones de confianza that is not taken (nothing changes)."""
+
+    def __init__(self, reason: RelationshipReason, message: str) -> None:
+        super().__init__(reason, message)

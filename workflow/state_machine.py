@@ -126,6 +126,8 @@ def transition(
         certification.round += 1
     certification.state = move.target
     certification.state_changed_at = now
+    if move.target is S.CERTIFICADA:
+        certification.certified_at = now
     certification.version += 1
     session.add(certification)
 

@@ -1,7 +1,7 @@
 """One valid context per template, with the non-ASCII and HTML-special characters real
 names carry (Ñ, accents, &, <)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,21 @@ FINDINGS = [
     {"codigo": "T1-NO-ZIP", "mensaje": "La pestaña «1 JSON» no contiene el zip de respuestas."},
     {"codigo": "T3-NO-IMAGE", "mensaje": "La pestaña «3 Pantallas» no tiene imágenes."},
 ]
+
+# A relación de confianza as the guide's table shows it: registered 07/mar/2024 for one year.
+INICIO_VIGENCIA = date(2024, 3, 7)
+FIN_VIGENCIA = date(2025, 3, 7)
+DESARROLLADOR = {
+    "desarrollador_rfc": "CAC840428RH1",
+    "desarrollador_razon_social": "Cálculo Ágil & Nómina <Software>, S.C.",
+}
+# To the patrón: its name is the one every email must carry.
+RELACION = {
+    "folio": "0501423523",
+    "razon_social": RAZON_SOCIAL,
+    "nrp": "B7812345103",
+    **DESARROLLADOR,
+}
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "set_de_pruebas": {
@@ -126,5 +141,26 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "rfc": "CAC840428RH1",
         "razon_social": RAZON_SOCIAL,
         "cancelada": RECEIVED,
+    },
+    "relacion_vigente": {
+        **RELACION,
+        "servicio": "Avisos",
+        "inicio_vigencia": INICIO_VIGENCIA,
+        "fin_vigencia": FIN_VIGENCIA,
+    },
+    "relacion_cancelada": {**RELACION, "cancelada": RECEIVED},
+    "relacion_por_vencer": {**RELACION, "fin_vigencia": FIN_VIGENCIA, "dias": 15},
+    "relacion_no_vigente": {**RELACION, "fin_vigencia": FIN_VIGENCIA},
+    "relacion_sin_efecto": {**RELACION, "fecha": RECEIVED},
+    "relacion_no_procedente": {**RELACION},
+    "relacion_nueva_desarrollador": {
+        "folio": "0501423523",
+        "razon_social": RAZON_SOCIAL,  # the vendor's
+        "patron_rfc": "PME380607P35",
+        "patron_nrp": "B7812345103",
+        "patron_razon_social": "Constructora Peñasco & Hijos <Norte>, S.A. de C.V.",
+        "servicio": "Avisos",
+        "inicio_vigencia": INICIO_VIGENCIA,
+        "fin_vigencia": FIN_VIGENCIA,
     },
 }

@@ -43,6 +43,7 @@ from workflow.portal.signatures import (
 )
 from workflow.portal.terms import TermsKind, terms
 from workflow.refusals import CertificationReason, CertificationRefused
+from workflow.relationships.cancellation import void_vendor_relationships
 from workflow.state_machine import TRANSITIONS, Event, transition
 
 S = CertificationState
@@ -485,6 +486,8 @@ def confirm_cancellation(
     waiting = take_signature(session, account, SignaturePurpose.CANCELAR_CERTIFICACION, token)
     certification = _signed_certification(session, organization, waiting.certification_id)
     _transition(session, certification, Event.CANCELLED, actor_of(account))
+    # Its patrones' trust ends with it, in the same transaction: no avisos are read in between.
+    void_vendor_relationships(session, organization, actor=actor_of(account))
     assert certification.id is not None
     issued = issue_signed_acuse(
         session,

@@ -68,6 +68,7 @@ def sign_for_later(
     address: str,
     audit: tuple[str, dict[str, Any]],
     certification_id: int | None = None,
+    subject: dict[str, Any] | None = None,
 ) -> WaitingSignature:
     """«Validar»: the step's cadena (its folio issued now, as it is part of what is signed)
     signed with the company's e.firma, audited as ``audit`` (action, data); EFirmaRefused or
@@ -93,6 +94,7 @@ def sign_for_later(
         account_id=account.id,
         purpose=purpose,
         certification_id=certification_id,
+        subject=subject,
         folio=folio,
         cadena=cadena,
         sello=signed.sello,

@@ -17,12 +17,14 @@ class TermsKind(StrEnum):
     CONTRASENA = "contrasena"  # Servicios de Intercomunicación (Generación de contraseña)
     CERTIFICACION = "certificacion"  # Solicitud de Certificación
     APROBACION = "aprobacion"  # Aprobación de Certificación
+    RELACIONES = "relaciones"  # Relaciones de confianza
 
 
 CURRENT_VERSIONS = {
     TermsKind.CONTRASENA: "2026-12",
     TermsKind.CERTIFICACION: "2026-12",
     TermsKind.APROBACION: "2026-12",
+    TermsKind.RELACIONES: "2026-12",
 }
 
 
