@@ -18,6 +18,7 @@ from cli.efirma import efirma_group
 from cli.evidence import evidence
 from cli.params import SpanishGroup
 from cli.processes import beat, flower, ping, web, worker
+from cli.relationships import relationships_group
 from cli.retention import retention
 from cli.run import run
 from cli.staff import create_staff, staff_token
@@ -45,6 +46,7 @@ for command in (
     deadlines_group,
     efirma_group,
     evidence,
+    relationships_group,
     retention,
     testset_group,
 ):

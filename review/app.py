@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from core.config import get_settings
 from review import errors
 from review.api import decisions, docs, evidence, keys, review, sandbox
+from review.api import registry as registry_api
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
 from review.health import probe_all
@@ -23,7 +24,9 @@ from review.pages import (
     certification,
     decision,
     metrics,
+    patrons,
     queue,
+    registry,
     session,
     supervision,
     vendor_evidence,
@@ -34,6 +37,8 @@ from review.pages.portal import certification_request as portal_certification_re
 from review.pages.portal import certification_signing as portal_certification_signing
 from review.pages.portal import documents as portal_documents
 from review.pages.portal import registration as portal_registration
+from review.pages.portal import relationships as portal_relationships
+from review.pages.portal import relationships_signing as portal_relationships_signing
 from review.pages.portal import services as portal_services
 from review.pages.portal import session as portal_session
 from review.pages.portal import sia_password as portal_sia_password
@@ -90,6 +95,7 @@ def create_app() -> FastAPI:
     app.include_router(evidence.router, prefix=API_PREFIX)
     app.include_router(review.router, prefix=API_PREFIX)
     app.include_router(decisions.router, prefix=API_PREFIX)
+    app.include_router(registry_api.router, prefix=API_PREFIX)
     for pages in (
         session,
         queue,
@@ -98,6 +104,7 @@ def create_app() -> FastAPI:
         supervision,
         administration,
         metrics,
+        patrons,
         vendor_evidence,
         portal_session,
         portal_registration,
@@ -107,6 +114,9 @@ def create_app() -> FastAPI:
         portal_certification_request,
         portal_certification_follow_up,
         portal_certification_signing,
+        portal_relationships,
+        portal_relationships_signing,
+        registry,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -26,7 +26,13 @@ def _local_datetime(value: datetime | None) -> str:
     return fecha_hora(value, get_settings().tz) if value else "—"
 
 
-templates.env.filters.update(fecha=_local_date, fecha_hora=_local_datetime, dinero=dinero)
+def _local_time(value: datetime) -> str:
+    return f"{value.astimezone(get_settings().tz):%H:%M:%S}"
+
+
+templates.env.filters.update(
+    fecha=_local_date, fecha_hora=_local_datetime, hora=_local_time, dinero=dinero
+)
 templates.env.globals.update(csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER)
 
 

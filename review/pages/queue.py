@@ -64,7 +64,8 @@ def _shown(value: str) -> str:
 
 def _whole(value: str, low: int, high: int, problem: str) -> int:
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+    # Length first: int() refuses strings of thousands of digits with a ValueError.
+    if len(text) > 9 or not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         raise BadQuery(problem)
     return int(text)
 

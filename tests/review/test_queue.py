@@ -132,6 +132,7 @@ def test_html_in_a_razon_social_is_shown_escaped(client, three):
         ("ronda=0", "La ronda debe ser un número entero de 1 a 99"),
         ("ronda=dos", "La ronda debe ser un número entero de 1 a 99"),
         ("ronda=%EF%BC%93", "La ronda debe ser un número entero"),  # a full-width digit
+        ("ronda=" + "9" * 5000, "La ronda debe ser un número entero de 1 a 99"),
         ("veredicto=regular", "El veredicto «regular» no existe"),
         ("vence_en=-1", "«Vence en» debe ser un número entero de días hábiles, de 0 a 90"),
         ("vence_en=1e3", "«Vence en» debe ser un número entero"),

@@ -63,6 +63,7 @@ class Door(Enum):
     SANDBOX_API = "sandbox (token de sesión)"
     COMPANY_PAGE = "empresa (portal)"
     COMPANY_DOCUMENT = "empresa (sus documentos)"
+    PATRON_PAGE = "patrón (portal)"
 
 
 ROUTES: dict[tuple[str, str], Door] = {
@@ -71,6 +72,10 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/openapi.json"): Door.PUBLIC,
     ("GET", "/docs"): Door.PUBLIC,
     ("GET", "/api/v1/llave-publica"): Door.PUBLIC,
+    ("GET", "/api/v1/desarrolladores-certificados"): Door.PUBLIC,
+    ("GET", "/api/v1/desarrolladores-certificados/{folio}"): Door.PUBLIC,
+    ("GET", "/desarrolladores-certificados"): Door.PUBLIC,
+    ("GET", "/desarrolladores-certificados/{folio}"): Door.PUBLIC,
     ("POST", "/api/v1/sesiones"): Door.PUBLIC,  # the sandbox's sign-in: its body is the door
     ("GET", "/api/v1/avisos"): Door.SANDBOX_API,
     ("POST", "/api/v1/certificaciones/{folio}/evidencias"): Door.VENDOR_API,
@@ -87,6 +92,8 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/panel/evidencias/{submission_id}/libro"): Door.STAFF_PAGE,
     ("GET", "/panel/evidencias/{submission_id}/capturas/{number}"): Door.STAFF_PAGE,
     ("GET", "/panel/evidencias/{submission_id}/capturas/{number}/miniatura"): Door.STAFF_PAGE,
+    ("GET", "/panel/patrones"): Door.STAFF_PAGE,
+    ("GET", "/panel/patrones/{nrp}"): Door.STAFF_PAGE,
     ("GET", "/panel/supervision"): Door.SUPERVISOR_PAGE,
     ("POST", "/panel/supervision/asignaciones"): Door.SUPERVISOR_PAGE,
     ("GET", "/panel/metricas"): Door.SUPERVISOR_PAGE,
@@ -144,6 +151,20 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/portal/certificacion/cancelar"): Door.COMPANY_PAGE,
     ("POST", "/portal/certificacion/cancelar/efirma"): Door.COMPANY_PAGE,
     ("POST", "/portal/certificacion/cancelar/confirmar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/relaciones"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/terminos"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/terminos"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/tabla"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/exportar"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/desarrolladores"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/adicionar"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/adicionar"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/efirma"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/confirmar"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/{folio}/borrar"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/{folio}/borrar/efirma"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/{folio}/borrar/efirma"): Door.PATRON_PAGE,
+    ("POST", "/portal/relaciones/borrar/confirmar"): Door.PATRON_PAGE,
 }
 MOUNTS = {"/static", "/static/docs"}
 # Where the body decides whether the door is even reached (an upload must be multipart).
@@ -173,6 +194,9 @@ ALLOWED: dict[Door, set[str]] = {
     Door.COMPANY_PAGE: {"desarrollador_a", "desarrollador_b"},
     # The document, test set or evidence file is company A's.
     Door.COMPANY_DOCUMENT: {"desarrollador_a"},
+    # The patrones' tab: both companies here are desarrolladores, refused with a 403
+    # (tests/review/portal/test_relationships_pages.py signs a patrón in).
+    Door.PATRON_PAGE: set(),
 }
 PORTAL_PASSWORD = "contraseña del portal de la empresa"
 
@@ -306,6 +330,7 @@ def _url(path: str, world: World) -> str:
         "dia": "2031-01-06",
         "documento": world.document_folio,
         "set_folio": world.test_set_folio,
+        "nrp": "Y5412345107",  # no such patrón: an allowed request is a 404
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
@@ -321,7 +346,7 @@ def _refused(door: Door, response: httpx.Response) -> bool:
         return code == 403 or (
             sent_away and STAFF_COOKIE not in response.headers.get("set-cookie", "")
         )
-    if door in (Door.COMPANY_PAGE, Door.COMPANY_DOCUMENT):
+    if door in (Door.COMPANY_PAGE, Door.COMPANY_DOCUMENT, Door.PATRON_PAGE):
         # Signing out also ends at /portal/ingresar, but it is the one that clears the cookie.
         sent_away = code == 303 and response.headers["location"] == "/portal/ingresar"
         signed_out = COMPANY_COOKIE in response.headers.get("set-cookie", "")

@@ -1,0 +1,1 @@
+"""Relaciones de confianza: a patrón's trust in a certified vendor."""
