@@ -355,3 +355,15 @@ def end_company_session(session: Session, row: CompanySession, account: CompanyA
         entity_type="organization",
         entity_id=account.organization_id,
     )
+
+
+def locked_organization(session: Session, organization: Organization) -> Organization:
+    """The organization's row, locked in the caller's transaction: two tabs of one browser
+    that each validated a step must not both complete it."""
+    return session.exec(
+        select(Organization)
+        .where(Organization.id == organization.id)
+        .with_for_update()
+        # The request loaded this row before the lock: what the lock guards is the fresh one.
+        .execution_options(populate_existing=True)
+    ).one()

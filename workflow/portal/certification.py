@@ -32,6 +32,7 @@ from schema import (
 from workflow.acuses import cadena_original
 from workflow.audit import record_event
 from workflow.certifications import CLOSED, start_certification
+from workflow.portal.accounts import locked_organization
 from workflow.portal.efirma import sign
 from workflow.portal.signatures import (
     IssuedAcuse,
@@ -201,23 +202,12 @@ class SignedStep:
     acuse: IssuedAcuse
 
 
-def _locked_vendor(session: Session, organization: Organization) -> Organization:
-    """The vendor's row, locked and read afresh: two tabs that validated separately must not
-    both open a certification."""
-    return session.exec(
-        select(Organization)
-        .where(Organization.id == organization.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def confirm_request(
     session: Session, account: CompanyAccount, organization: Organization, token: str
 ) -> SignedStep:
     """«Continuar»: the certification opens in `Solicitada` with its signed responsiva (emailed
     now); the round-1 test set goes out by a task after the commit, as for any request."""
-    organization = _locked_vendor(session, organization)
+    organization = locked_organization(session, organization)
     waiting = take_signature(session, account, SignaturePurpose.SOLICITAR_CERTIFICACION, token)
     # Both may have changed since «Validar», in another tab.
     _has_sia_password(organization)

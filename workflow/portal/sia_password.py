@@ -24,7 +24,7 @@ from schema import CompanyAccount, Document, DocumentKind, Organization, Signatu
 from workflow.acuses import cadena_original
 from workflow.audit import record_event
 from workflow.portal import captcha
-from workflow.portal.accounts import KIND_LABELS
+from workflow.portal.accounts import KIND_LABELS, locked_organization
 from workflow.portal.signatures import (
     WaitingSignature,
     actor_of,
@@ -37,17 +37,6 @@ from workflow.refusals import SiaPasswordReason, SiaPasswordRefused
 
 RESPONSIVA_TITLE = "Responsiva de generación de contraseña de los Servicios de Intercomunicación"
 PDF = "application/pdf"
-
-
-def _locked(session: Session, organization: Organization) -> Organization:
-    """The organization's row, locked: two tabs of one browser must not both generate."""
-    return session.exec(
-        select(Organization)
-        .where(Organization.id == organization.id)
-        .with_for_update()
-        # The request loaded this row before the lock: what the lock guards is the fresh one.
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def has_password(organization: Organization) -> bool:
@@ -132,7 +121,7 @@ def confirm_generation(
 ) -> Document:
     """«Continuar»: generate the password, issue the signed responsiva, email both (one
     transaction: the caller commits)."""
-    organization = _locked(session, organization)
+    organization = locked_organization(session, organization)
     waiting = take_signature(session, account, SignaturePurpose.GENERAR_CONTRASENA, token)
     _refuse_if_active(organization)
     assert organization.id is not None
@@ -203,7 +192,7 @@ def cancel_password(
     session: Session, account: CompanyAccount, organization: Organization
 ) -> Organization:
     """«Cancelar contraseña»: it stops working at once, everywhere (the caller commits)."""
-    organization = _locked(session, organization)
+    organization = locked_organization(session, organization)
     if not has_password(organization):
         raise _none_active()
     assert organization.id is not None
@@ -249,7 +238,7 @@ def recover_password(
             "El texto no coincide con la imagen o la imagen ya no es válida. Escriba el de la "
             "imagen nueva.",
         )
-    organization = _locked(session, organization)
+    organization = locked_organization(session, organization)
     if not (has_password(organization) or ever_generated(session, organization)):
         raise _none_active()
     assert organization.id is not None

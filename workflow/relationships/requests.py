@@ -36,6 +36,7 @@ from schema import (
 from workflow.acuses import cadena_original
 from workflow.audit import record_event
 from workflow.credentials import password_matches
+from workflow.portal.accounts import locked_organization
 from workflow.portal.signatures import WaitingSignature, actor_of, sign_for_later, take_signature
 from workflow.portal.terms import TermsKind, terms
 from workflow.refusals import RelationshipReason, RelationshipRefused
@@ -345,22 +346,11 @@ def sign_addition(
     )
 
 
-def _locked(session: Session, organization: Organization) -> Organization:
-    """The patrón's row, locked and read afresh: two tabs that validated separately must not
-    both register a relationship with the same vendor."""
-    return session.exec(
-        select(Organization)
-        .where(Organization.id == organization.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def confirm_addition(
     session: Session, account: CompanyAccount, patron: Organization, token: str
 ) -> TrustRelationship:
     """«Continuar»: the request is `En proceso` and a worker registers it after the commit."""
-    patron = _locked(session, patron)
+    patron = locked_organization(session, patron)
     waiting = take_signature(session, account, SignaturePurpose.ADICIONAR_RELACION, token)
     subject = waiting.subject or {}
     choice = AdditionChoice(
