@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from core.config import get_settings
 from core.db import SessionFactory
 from mailer.outbox import queue_email
 from rules.vigencia import Notice, first_notice, following, notice_of, settle
@@ -34,6 +35,13 @@ DAYS_OF = {notice: days for days, notice in NOTICE_OF.items()}
 def _owe(relationship: TrustRelationship, notice: Notice | None) -> None:
     relationship.next_notice = None if notice is None else NOTICE_OF[notice.days_before]
     relationship.next_at = None if notice is None else notice.at
+
+
+def _days_left(relationship: TrustRelationship, now: datetime) -> int:
+    """Days until «Fin de vigencia», as the email says them: a reminder sent late (the system
+    was down) tells the days that are really left."""
+    assert relationship.ends_on is not None
+    return max(1, (relationship.ends_on - now.astimezone(get_settings().tz).date()).days)
 
 
 def schedule_notices(relationship: TrustRelationship, now: datetime) -> None:
@@ -108,7 +116,11 @@ def _act(session: Session, relationship_id: int, now: datetime, summary: Relatio
         key=f"relationship:{relationship.id}:notice:{notice.days_before}",
         template="relacion_por_vencer",
         to=[patron.email],
-        context={**context, "fin_vigencia": relationship.ends_on, "dias": notice.days_before},
+        context={
+            **context,
+            "fin_vigencia": relationship.ends_on,
+            "dias": _days_left(relationship, now),
+        },
     )
     summary.reminders.append({"no_de_caso": relationship.folio, "dias": notice.days_before})
     _owe(relationship, following(expires_at, notice))

@@ -56,7 +56,7 @@ def process_request(session: Session, relationship_id: int) -> TrustRelationship
     assert patron is not None and vendor is not None and signature is not None
     assert vendor.id is not None
     context = relationship_context(relationship, patron, vendor)
-    if not is_certified(session, vendor.id):
+    if not is_certified(session, vendor.id, lock=True):
         move(
             session, relationship, RelationshipEvent.DECLINED, actor="system", reason=NOT_CERTIFIED
         )

@@ -59,16 +59,17 @@ def require_patron(organization: Organization) -> None:
         raise _refuse(R.NOT_A_PATRON, "Las relaciones de confianza son un trámite de los patrones.")
 
 
-def is_certified(session: Session, vendor_id: int) -> bool:
-    return (
-        session.exec(
-            select(Certification.id).where(
-                Certification.vendor_id == vendor_id,
-                Certification.state == CertificationState.CERTIFICADA,
-            )
-        ).first()
-        is not None
+def is_certified(session: Session, vendor_id: int, *, lock: bool = False) -> bool:
+    """Whether the vendor is `Certificada`; with ``lock``, its certification row is held (FOR
+    SHARE) until the caller commits, so a cancellation waits for what the caller registers and
+    then voids it, or commits first and is seen here."""
+    query = select(Certification.id).where(
+        Certification.vendor_id == vendor_id,
+        Certification.state == CertificationState.CERTIFICADA,
     )
+    if lock:
+        query = query.with_for_update(read=True)
+    return session.exec(query).first() is not None
 
 
 def vendor_choices(session: Session, text: str, limit: int = TYPEAHEAD_LIMIT) -> list[Organization]:

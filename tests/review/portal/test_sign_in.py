@@ -132,7 +132,7 @@ def test_tabs_follow_the_kind_of_company(portal_settings, engine, lab):
     tab = patron.browser.get("/portal/contrasena").text
     assert "Generación de contraseña" in tab
     assert "Certificación (Desarrolladores)" not in tab
-    assert "Relaciones de confianza" in tab and 'href="/portal/relaciones' not in tab
+    assert '<a href="/portal/relaciones">Relaciones de confianza</a>' in tab
 
     vendor = signed_in_company(
         lab,
