@@ -19,6 +19,15 @@ from core.config import get_settings
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
+def _fold(case: Callable[[str], str]) -> Callable[[Any], Any]:
+    """A SQL case function: text folded, anything else (NULL, numbers, blobs) as SQLite's."""
+
+    def fold(value: Any) -> Any:
+        return case(value) if isinstance(value, str) else value
+
+    return fold
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # Web, worker and beat are separate processes sharing one file: WAL lets readers go on
     # while one writes, and a busy timeout makes writers queue instead of failing at once.
@@ -31,6 +40,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        # SQLite's own upper() and lower() fold ASCII only: «Ñandú» would never match «ÑANDÚ»
+        # in a search that PostgreSQL answers. Python's are Unicode, as PostgreSQL's are.
+        dbapi_conn.create_function("upper", 1, _fold(str.upper), deterministic=True)
+        dbapi_conn.create_function("lower", 1, _fold(str.lower), deterministic=True)
 
     # A deferred SQLite transaction that reads and then writes can fail with "database is
     # locked" when another writer slipped in between; taking the write lock up front

@@ -100,12 +100,9 @@ def _certificates() -> Any:
 
 
 def _holds(column: str, text: str) -> Any:
-    """``column`` holds ``text``, whatever the case. SQLite's lower() folds only ASCII, so the
-    text in upper case is tried too: razones sociales are mostly written in capitals (as the
-    e.firma has them), and SQLite's LIKE ignores the case of ASCII letters."""
-    return col(column).icontains(text, autoescape=True) | col(column).contains(
-        text.upper(), autoescape=True
-    )
+    """``column`` holds ``text``, whatever the case (lower() folds Unicode on both databases:
+    core.db gives SQLite Python's)."""
+    return col(column).icontains(text, autoescape=True)
 
 
 def list_certificates(

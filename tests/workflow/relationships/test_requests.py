@@ -176,22 +176,7 @@ def test_the_vendor_is_chosen_by_rfc_or_by_its_exact_razon_social_in_any_case(
     assert aceptar(engine, patron, VENDOR_NAME) == expected
 
 
-@pytest.mark.parametrize(
-    "db_url",
-    [
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: requests._find_vendor compares func.upper(razon_social) with "
-                "str.upper(); SQLite's upper() folds ASCII only, so a razón social with "
-                "lower-case accented letters is never found by its name on SQLite",
-            ),
-        ),
-        "postgresql",
-    ],
-    indirect=True,
-)
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_razon_social_with_accents_is_found_by_its_name(engine: Engine, patron: Patron) -> None:
     name = "Nóminas Ñandú y Compañía"
     vendor = certified_vendor(engine, rfc=SAMA_RFC, name=name)
