@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from evidence.verdict import Verdict  # the domain's enum, stored as is in evidence_submissions
 from schema.audit import GENESIS_HASH, AuditEvent, AuditHead
+from schema.avisos import Aviso, AvisoClase, AvisoDownload
 from schema.calendar import NonWorkingDay
 from schema.certifications import Certification, CertificationState, TestSet
 from schema.clocks import (
@@ -52,6 +53,9 @@ __all__ = [
     "ActionOutcome",
     "AuditEvent",
     "AuditHead",
+    "Aviso",
+    "AvisoClase",
+    "AvisoDownload",
     "BrowserSession",
     "CaptchaChallenge",
     "Certification",
