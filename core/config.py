@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Shown as a link on the administrator's page when set (Flower watches the Celery workers).
     flower_url: str = ""
     broker_visibility_timeout: int = 3 * 3600
+    # The production avisos service: pages a vendor may ask per minute, across every web process
+    # that shares ``rate_limit_url`` (Redis; the broker's when it is Redis). Without one, each
+    # process counts on its own (the embedded default runs one).
+    avisos_pages_per_minute: int = Field(default=600, gt=0)
+    rate_limit_url: str = ""
     task_time_limit: int = 15 * 60
 
     @model_validator(mode="after")

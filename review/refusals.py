@@ -14,6 +14,7 @@ from workflow.refusals import (
     CertificationReason,
     DecisionReason,
     EFirmaSetupReason,
+    GateReason,
     OutboxReason,
     Refused,
     RelationshipReason,
@@ -110,6 +111,18 @@ HTTP_STATUS: dict[StrEnum, int] = {
     RelationshipReason.CHOICE_GONE: status.HTTP_400_BAD_REQUEST,
     RelationshipReason.NO_SUCH_RELATIONSHIP: status.HTTP_404_NOT_FOUND,
     RelationshipReason.NOT_CANCELLABLE: status.HTTP_409_CONFLICT,
+    # The production avisos service: who the caller is, 401; a pair that may not read, 403; a
+    # query it cannot serve, 400.
+    GateReason.WRONG_CREDENTIALS: status.HTTP_401_UNAUTHORIZED,
+    GateReason.INVALID_TOKEN: status.HTTP_401_UNAUTHORIZED,
+    GateReason.PASSWORD_CHANGED: status.HTTP_401_UNAUTHORIZED,
+    GateReason.VENDOR_NOT_CERTIFIED: status.HTTP_403_FORBIDDEN,
+    GateReason.NO_RELATIONSHIP: status.HTTP_403_FORBIDDEN,
+    GateReason.RELATIONSHIP_PENDING: status.HTTP_403_FORBIDDEN,
+    GateReason.RELATIONSHIP_CANCELLED: status.HTTP_403_FORBIDDEN,
+    GateReason.RELATIONSHIP_EXPIRED: status.HTTP_403_FORBIDDEN,
+    GateReason.RELATIONSHIP_VOIDED: status.HTTP_403_FORBIDDEN,
+    GateReason.BAD_QUERY: status.HTTP_400_BAD_REQUEST,
 }
 
 

@@ -200,7 +200,7 @@ class RelationshipReason(StrEnum):
     NOT_A_PATRON = "not_a_patron"
     TERMS_NOT_ACCEPTED = "terms_not_accepted"
     NO_SIA_CREDENTIAL = "no_sia_credential"
-    WRONG_SIA_PASSWORD = "wrong_sia_password"  # noqa: S105 (a reason, not a password)
+    WRONG_SIA_PASSWORD = "wrong_sia_password"
     INVALID_SERVICE = "invalid_service"
     INVALID_VIGENCIA = "invalid_vigencia"
     UNKNOWN_VENDOR = "unknown_vendor"
@@ -215,4 +215,24 @@ class RelationshipRefused(Refused):
     """A patrón's step of Relaciones de confianza that is not taken (nothing changes)."""
 
     def __init__(self, reason: RelationshipReason, message: str) -> None:
+        super().__init__(reason, message)
+
+
+class GateReason(StrEnum):
+    WRONG_CREDENTIALS = "wrong_credentials"
+    INVALID_TOKEN = "invalid_token"
+    PASSWORD_CHANGED = "password_changed"
+    VENDOR_NOT_CERTIFIED = "certification_not_in_force"
+    NO_RELATIONSHIP = "no_relationship"
+    RELATIONSHIP_PENDING = "relationship_pending"
+    RELATIONSHIP_CANCELLED = "relationship_cancelled"
+    RELATIONSHIP_EXPIRED = "relationship_expired"
+    RELATIONSHIP_VOIDED = "relationship_voided"
+    BAD_QUERY = "bad_query"
+
+
+class GateRefused(Refused):
+    """A request to the production avisos service that is not served (nothing is recorded)."""
+
+    def __init__(self, reason: GateReason, message: str) -> None:
         super().__init__(reason, message)

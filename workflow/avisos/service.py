@@ -1,0 +1,144 @@
+"""One page of a patrón's avisos for the production service (DOMAIN §5): filtered by date of
+the aviso, worker (NSS) and class, in the order they were imported, after a cursor; signed as
+the sandbox signs, and recorded (who, for whom, which avisos, when) in the same transaction.
+
+The cursor is the last aviso's id, signed and bound to the query it belongs to. Ids become
+visible in increasing order (imports are serialized, ``workflow.avisos.imports``), so paging
+with it never skips nor repeats an aviso, even while new ones are imported: those come after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.config import get_settings
+from core.keys import avisos_keypair
+from core.tokens import TokenError, issue_token, read_token
+from rules.signing import sign_document
+from schema import Aviso, AvisoClase, AvisoDownload
+from workflow.avisos.gate import Pair
+from workflow.folios import issue_folio
+from workflow.refusals import GateReason, GateRefused
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+CURSOR_SCOPE = "cursor-avisos"
+# A cursor is a place in the patrón's avisos, not a credential: it stays good for years, so a
+# payroll system can resume from the last one it kept.
+CURSOR_SECONDS = 10 * 366 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class AvisosQuery:
+    desde: date | None = None
+    hasta: date | None = None
+    nss: str | None = None
+    clase: AvisoClase | None = None
+    limite: int = DEFAULT_PAGE
+    cursor: str | None = None
+
+    def digest(self, nrp: str) -> str:
+        """What a cursor is bound to: the patrón and the filters (not the page size)."""
+        text = "|".join(
+            (nrp, str(self.desde or ""), str(self.hasta or ""), self.nss or "", self.clase or "")
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _bad(message: str) -> GateRefused:
+    return GateRefused(GateReason.BAD_QUERY, message)
+
+
+def _after(query: AvisosQuery, nrp: str) -> int:
+    if not query.cursor:
+        return 0
+    try:
+        payload = read_token(CURSOR_SCOPE, query.cursor[:500], CURSOR_SECONDS)
+    except TokenError:
+        raise _bad("El cursor no es válido; use el valor «siguiente» de una respuesta.") from None
+    if payload.get("q") != query.digest(nrp) or not isinstance(payload.get("id"), int):
+        raise _bad(
+            "El cursor pertenece a otra consulta: use los mismos filtros (desde, hasta, nss, "
+            "clase) con los que se obtuvo."
+        )
+    after: int = payload["id"]
+    return after
+
+
+def check_query(query: AvisosQuery) -> None:
+    if not 1 <= query.limite <= MAX_PAGE:
+        raise _bad(f"«limite» debe ser un número de 1 a {MAX_PAGE}.")
+    if query.desde and query.hasta and query.hasta < query.desde:
+        raise _bad("«hasta» es anterior a «desde».")
+
+
+def avisos_page(
+    session: Session, pair: Pair, query: AvisosQuery, now: datetime | None = None
+) -> dict[str, Any]:
+    """The signed page; the download is recorded in the caller's transaction."""
+    check_query(query)
+    nrp = pair.patron.nrp or ""
+    after = _after(query, nrp)
+    statement = (
+        select(Aviso.id, Aviso.folio, Aviso.content)
+        .where(Aviso.patron_nrp == nrp, col(Aviso.id) > after)
+        .order_by(col(Aviso.id))
+        .limit(query.limite + 1)
+    )
+    if query.nss:
+        statement = statement.where(Aviso.nss == query.nss)
+    if query.clase:
+        statement = statement.where(Aviso.clase == query.clase)
+    if query.desde:
+        statement = statement.where(col(Aviso.fecha_aviso) >= query.desde)
+    if query.hasta:
+        statement = statement.where(col(Aviso.fecha_aviso) <= query.hasta)
+    rows = session.exec(statement).all()
+    page = rows[: query.limite]
+    following = None
+    if len(rows) > query.limite:
+        last = page[-1][0]
+        following = issue_token(CURSOR_SCOPE, {"id": last, "q": query.digest(nrp)})
+    moment = now or utcnow()
+    folio = issue_folio(session, "consulta_avisos")
+    document = {
+        "version": "1.0",
+        "folioConsulta": folio,
+        "registroPatronal": nrp,
+        "desarrollador": pair.vendor.rfc,
+        "generado": moment.astimezone(get_settings().tz).isoformat(timespec="seconds"),
+        "desde": query.desde.isoformat() if query.desde else None,
+        "hasta": query.hasta.isoformat() if query.hasta else None,
+        "avisos": [content for _, _, content in page],
+        "siguiente": following,
+    }
+    private_key, _ = avisos_keypair()
+    signed = sign_document(document, private_key)
+    assert pair.vendor.id is not None and pair.patron.id is not None
+    assert pair.relationship.id is not None
+    session.add(
+        AvisoDownload(
+            at=moment,
+            vendor_id=pair.vendor.id,
+            patron_id=pair.patron.id,
+            relationship_id=pair.relationship.id,
+            folio_consulta=folio,
+            query={
+                "desde": document["desde"],
+                "hasta": document["hasta"],
+                "nss": query.nss,
+                "clase": query.clase.value if query.clase else None,
+                "despues_de": after or None,
+                "limite": query.limite,
+            },
+            folios=[aviso_folio for _, aviso_folio, _ in page],
+            count=len(page),
+        )
+    )
+    return signed
