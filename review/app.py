@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.config import get_settings
 from review import errors
-from review.api import decisions, docs, evidence, keys, review, sandbox
+from review.api import decisions, docs, evidence, keys, production, review, sandbox
 from review.api import registry as registry_api
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
@@ -36,6 +36,7 @@ from review.pages.portal import certification_follow_up as portal_certification_
 from review.pages.portal import certification_request as portal_certification_request
 from review.pages.portal import certification_signing as portal_certification_signing
 from review.pages.portal import documents as portal_documents
+from review.pages.portal import downloads as portal_downloads
 from review.pages.portal import registration as portal_registration
 from review.pages.portal import relationships as portal_relationships
 from review.pages.portal import relationships_signing as portal_relationships_signing
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(review.router, prefix=API_PREFIX)
     app.include_router(decisions.router, prefix=API_PREFIX)
     app.include_router(registry_api.router, prefix=API_PREFIX)
+    app.include_router(production.router, prefix=API_PREFIX)
     for pages in (
         session,
         queue,
@@ -115,6 +117,7 @@ def create_app() -> FastAPI:
         portal_certification_follow_up,
         portal_certification_signing,
         portal_relationships,
+        portal_downloads,
         portal_relationships_signing,
         registry,
     ):

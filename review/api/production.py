@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import get_settings
-from core.ratelimit import counter
 from review import routing
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.production import RespuestaAvisosProduccion, SolicitudSesionProduccion
 from review.api.models.sandbox import Sesion
 from review.deps import DbSession, client_address
 from review.inputs import Text
+from review.ratelimit import counter
 from review.refusals import http_status
 from schema import AvisoClase
 from workflow.avisos.gate import (

@@ -1,5 +1,7 @@
 """The staff's read-only view of the patrones (/panel/patrones): a search by NRP or RFC, and a
-patrón's data with its relaciones de confianza as its portal tab shows them, without «Borrar».
+patrón's data with its relaciones de confianza as its portal tab shows them, without «Borrar»,
+and its newest downloads of avisos (who downloaded which, when; `sia avisos descargas` exports
+them all).
 
 There is no staff route for the acuses' PDFs (the portal's serves only the signed-in company's
 own), so the acuses are named by folio.
@@ -18,6 +20,7 @@ from review.deps import CurrentStaff, DbSession
 from review.inputs import Text
 from review.templating import render
 from rules.identities import is_valid_nrp
+from workflow.avisos.downloads import patron_downloads
 from workflow.relationships.table import (
     HEADERS,
     SEARCH_LIMIT,
@@ -31,6 +34,7 @@ router = routing.router(include_in_schema=False)
 PAGE = "/panel/patrones"
 MAX_QUERY = 40  # an NRP is 11 characters and an RFC 13; room for spaces
 SHOWN = 20  # characters of a bad NRP repeated in the 404
+LAST_DOWNLOADS = 20  # the patrón's newest downloads of avisos shown on its page
 _UNPRINTABLE = re.compile(r"[^\w .\-/&]")
 
 
@@ -84,5 +88,6 @@ def patron(request: Request, staff: CurrentStaff, session: DbSession, nrp: str) 
             "patron": found,
             "rows": patron_relationships(session, found),
             "headers": HEADERS,
+            "downloads": patron_downloads(session, found, page_size=LAST_DOWNLOADS).rows,
         },
     )

@@ -78,6 +78,10 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/desarrolladores-certificados/{folio}"): Door.PUBLIC,
     ("POST", "/api/v1/sesiones"): Door.PUBLIC,  # the sandbox's sign-in: its body is the door
     ("GET", "/api/v1/avisos"): Door.SANDBOX_API,
+    # Production: the session's body is its door; the avisos need a pair's session token,
+    # which no identity here holds (tests/review/api/test_production_avisos.py opens one).
+    ("POST", "/api/v1/produccion/sesiones"): Door.PUBLIC,
+    ("GET", "/api/v1/produccion/avisos"): Door.SANDBOX_API,
     ("POST", "/api/v1/certificaciones/{folio}/evidencias"): Door.VENDOR_API,
     ("GET", "/api/v1/evidencias/{submission_id}"): Door.VENDOR_API,
     ("GET", "/api/v1/revision/evidencias/{submission_id}"): Door.STAFF_API,
@@ -156,6 +160,8 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("POST", "/portal/relaciones/terminos"): Door.PATRON_PAGE,
     ("GET", "/portal/relaciones/tabla"): Door.PATRON_PAGE,
     ("GET", "/portal/relaciones/exportar"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/consultas"): Door.PATRON_PAGE,
+    ("GET", "/portal/relaciones/consultas.xlsx"): Door.PATRON_PAGE,
     ("GET", "/portal/relaciones/desarrolladores"): Door.PATRON_PAGE,
     ("GET", "/portal/relaciones/adicionar"): Door.PATRON_PAGE,
     ("POST", "/portal/relaciones/adicionar"): Door.PATRON_PAGE,

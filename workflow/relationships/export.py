@@ -11,10 +11,11 @@ the «Borrar» action and is left out.
 Dates are date cells (sortable, filterable) shown as ``dd/mm/yyyy``: the page's ``07/mar/2024``
 needs Spanish month names, which a number format cannot promise on every spreadsheet's locale.
 
-Every text cell is written as a string cell (``inlineStr``), never a formula, and one that starts
-with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return also carries the quote prefix
-(``quotePrefix``, what Excel sets for text typed after an apostrophe), so editing the cell keeps
-it text: a razón social such as ``=HYPERLINK(…)`` is shown, never evaluated.
+Every text cell is written by ``workflow.spreadsheets.text_cell``: a string cell
+(``inlineStr``), never a formula, and one that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return also carries the quote prefix (``quotePrefix``, what Excel sets for text typed
+after an apostrophe), so editing the cell keeps it text: a razón social such as
+``=HYPERLINK(…)`` is shown, never evaluated.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -34,6 +33,7 @@ from rules.formatting import fecha_hora
 from schema import Organization
 from workflow.acuses import ZONE_LABELS
 from workflow.relationships.table import HEADERS, RelationshipRow
+from workflow.spreadsheets import text_cell
 
 SHEET_TITLE = "Relaciones de confianza"
 HEADER_ROW = 4
@@ -42,8 +42,6 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 EXPORT_HEADERS: tuple[str, ...] = HEADERS[:-1]
 DATE_FORMAT = "dd/mm/yyyy"
 ACUSE_SEPARATOR = ", "
-# What a spreadsheet could read as the start of a formula (or of a DDE call).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MIN_WIDTH, MAX_WIDTH, DATE_WIDTH = 10, 60, 14
 
 
@@ -60,15 +58,15 @@ def table_workbook(
 
     zone = ZONE_LABELS.get(settings.timezone, settings.timezone)
     title = f"{SHEET_TITLE} · NRP {patron.nrp or '—'} · {patron.razon_social}"
-    _text(sheet.cell(row=1, column=1), title).font = Font(bold=True, size=12)
-    _text(
+    text_cell(sheet.cell(row=1, column=1), title).font = Font(bold=True, size=12)
+    text_cell(
         sheet.cell(row=2, column=1),
         f"RFC {patron.rfc} · Generado el {fecha_hora(generated_at, settings.tz)} ({zone})",
     )
 
     bold = Font(bold=True)
     for column, header in enumerate(EXPORT_HEADERS, start=1):
-        _text(sheet.cell(row=HEADER_ROW, column=column), header).font = bold
+        text_cell(sheet.cell(row=HEADER_ROW, column=column), header).font = bold
 
     widths = [len(header) for header in EXPORT_HEADERS]
     for offset, row in enumerate(rows):
@@ -79,7 +77,7 @@ def table_workbook(
                 cell.number_format = DATE_FORMAT
                 widths[column - 1] = max(widths[column - 1], DATE_WIDTH)
             elif isinstance(value, str):
-                _text(cell, value)
+                text_cell(cell, value)
                 widths[column - 1] = max(widths[column - 1], len(value))
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(
@@ -111,13 +109,3 @@ def _values(row: RelationshipRow) -> tuple[str | date | None, ...]:
         row.status,
         ACUSE_SEPARATOR.join(row.acuse_folios) or None,
     )
-
-
-def _text(cell: Any, value: str) -> Any:
-    """Write ``value`` into ``cell`` as a string, never a formula (see the module's docstring);
-    characters XML cannot hold become U+FFFD."""
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    cell.data_type = "s"
-    if value.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True
-    return cell

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import config, ratelimit
+from core import config
 from core.keys import avisos_keypair
 from core.security import hash_password
+from review import ratelimit
 from review.app import create_app
 from rules.signing import verify_document
 from schema import (

@@ -1,4 +1,4 @@
-"""The per-caller counters of core.ratelimit: in this process's memory, and in Redis (shared by
+"""The per-caller counters of review.ratelimit: in this process's memory, and in Redis (shared by
 every web process); a Redis that does not answer lets requests through."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from core.ratelimit import MemoryCounter, RedisCounter
+from review.ratelimit import MemoryCounter, RedisCounter
 
 
 def test_memory_counter_allows_the_limit_then_says_how_long_to_wait() -> None:

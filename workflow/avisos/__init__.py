@@ -1,0 +1,1 @@
+"""The production avisos service: the store, its import, the gate and the download."""
