@@ -2,7 +2,8 @@
 the aviso, worker (NSS) and class, in the order they were imported, after a cursor; signed as
 the sandbox signs, and recorded (who, for whom, which avisos, when) in the same transaction.
 
-The cursor is the last aviso's id, signed and bound to the query it belongs to. Ids become
+The cursor («siguiente», in every page, with «hayMas») is the last aviso's id, signed and bound
+to the query it belongs to. Ids become
 visible in increasing order (imports are serialized, ``workflow.avisos.imports``), so paging
 with it never skips nor repeats an aviso, even while new ones are imported: those come after.
 """
@@ -101,10 +102,10 @@ def avisos_page(
         statement = statement.where(col(Aviso.fecha_aviso) <= query.hasta)
     rows = session.exec(statement).all()
     page = rows[: query.limite]
-    following = None
-    if len(rows) > query.limite:
-        last = page[-1][0]
-        following = issue_token(CURSOR_SCOPE, {"id": last, "q": query.digest(nrp)})
+    # Where to resume, even past the last aviso: asked again later with the same filters, it
+    # gives only what was imported since.
+    last = page[-1][0] if page else after
+    following = issue_token(CURSOR_SCOPE, {"id": last, "q": query.digest(nrp)})
     moment = now or utcnow()
     folio = issue_folio(session, "consulta_avisos")
     document = {
@@ -117,6 +118,7 @@ def avisos_page(
         "hasta": query.hasta.isoformat() if query.hasta else None,
         "avisos": [content for _, _, content in page],
         "siguiente": following,
+        "hayMas": len(rows) > query.limite,
     }
     private_key, _ = avisos_keypair()
     signed = sign_document(document, private_key)

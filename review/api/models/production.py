@@ -43,10 +43,11 @@ class RespuestaAvisosProduccion(BaseModel):
     desde: date | None = Field(description="Fecha de aviso inicial pedida, si la hubo.")
     hasta: date | None = Field(description="Fecha de aviso final pedida, si la hubo.")
     avisos: list[Aviso] = Field(description="Avisos de esta página, en el orden en que llegaron.")
-    siguiente: str | None = Field(
-        description="Cursor de la página siguiente (parámetro «cursor»), o null si no hay más. "
-        "Guárdelo: con los mismos filtros, más tarde devuelve sólo los avisos nuevos."
+    siguiente: str = Field(
+        description="Cursor para continuar (parámetro «cursor»). Guárdelo aunque no haya más: "
+        "con los mismos filtros, más tarde devuelve sólo los avisos que llegaron después."
     )
+    hayMas: bool = Field(description="Si hay más avisos después de esta página, ahora mismo.")
     firma: str = Field(
         description="Firma Ed25519 en base64 sobre la forma canónica del documento sin «firma»; "
         "verifíquela con GET /api/v1/llave-publica."

@@ -149,7 +149,7 @@ def test_pages_follow_the_cursor_signed_and_recorded(world: World) -> None:
         document = response.json()
         _verify(document)
         seen += [a["folio"] for a in document["avisos"]]
-        if document["siguiente"] is None:
+        if not document["hayMas"]:
             break
         response = world.get(token, limite=10, cursor=document["siguiente"])
     assert seen == [f"{700_000_000 + i:010d}" for i in range(25)]  # the other patrón's is not
