@@ -1,6 +1,6 @@
 """Who may use each route: every route of the app has a row here, and each row is tried as
-anonymous, vendor A, vendor B, reviewer, supervisor and administrator (issues 12 and 18). Vendors
-A and B are also companies of the companies' portal, signed in through its own form.
+anonymous, vendor A, vendor B, a patrón, reviewer, supervisor and administrator (issues 12 and 18).
+Vendors A and B and the patrón are companies of the portal, signed in through its own form.
 
 A route added without a row fails ``test_every_route_has_a_row``. A refused identity must get
 the door's refusal (a page: 303 to /ingresar or 403; a portal page: 303 to /portal/ingresar or
@@ -35,6 +35,7 @@ from schema import (
     CompanySession,
     DocumentKind,
     Organization,
+    OrganizationKind,
     StaffRole,
     StaffUser,
     TestSet,
@@ -50,6 +51,7 @@ from workflow.staff_sessions import open_session
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 RFC_B = "GODE561231GR8"
+PATRON_RFC, PATRON_NRP = "PAT8503157B7", "Y5412345108"
 PASSWORD_B = "otra-contraseña-sia"
 
 
@@ -59,9 +61,11 @@ class Door(Enum):
     SUPERVISOR_PAGE = "supervisión (página)"
     ADMIN_PAGE = "administración (página)"
     STAFF_API = "personal (API)"
+    ADMIN_API = "administración (API)"
     VENDOR_API = "desarrollador (API, Basic)"
     SANDBOX_API = "sandbox (token de sesión)"
     COMPANY_PAGE = "empresa (portal)"
+    VENDOR_PAGE = "desarrollador (portal)"
     COMPANY_DOCUMENT = "empresa (sus documentos)"
     PATRON_PAGE = "patrón (portal)"
 
@@ -86,6 +90,7 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/evidencias/{submission_id}"): Door.VENDOR_API,
     ("GET", "/api/v1/revision/evidencias/{submission_id}"): Door.STAFF_API,
     ("POST", "/api/v1/revision/certificaciones/{folio}/decision"): Door.STAFF_API,
+    ("POST", "/api/v1/interno/avisos"): Door.ADMIN_API,
     ("GET", "/ingresar"): Door.PUBLIC,
     ("POST", "/ingresar"): Door.PUBLIC,
     ("POST", "/salir"): Door.STAFF_PAGE,
@@ -135,26 +140,26 @@ ROUTES: dict[tuple[str, str], Door] = {
     # The old evidence page: both only redirect to «Certificación (Desarrolladores)».
     ("GET", "/portal/evidencias"): Door.PUBLIC,
     ("POST", "/portal/evidencias"): Door.PUBLIC,
-    ("GET", "/portal/certificacion"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/terminos"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/efirma"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/confirmar"): Door.COMPANY_PAGE,
-    ("GET", "/portal/certificacion/seguimiento"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/seguimiento/efirma"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/terminos"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/efirma"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/confirmar"): Door.VENDOR_PAGE,
+    ("GET", "/portal/certificacion/seguimiento"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/seguimiento/efirma"): Door.VENDOR_PAGE,
     ("GET", "/portal/certificacion/sets/{set_folio}/set-de-pruebas.json"): Door.COMPANY_DOCUMENT,
     (
         "GET",
         "/portal/certificacion/sets/{set_folio}/plantilla-evidencias.xlsx",
     ): Door.COMPANY_DOCUMENT,
-    ("POST", "/portal/certificacion/evidencias"): Door.COMPANY_PAGE,
+    ("POST", "/portal/certificacion/evidencias"): Door.VENDOR_PAGE,
     ("GET", "/portal/certificacion/evidencias/{submission_id}"): Door.COMPANY_DOCUMENT,
-    ("GET", "/portal/certificacion/aprobacion"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/aprobacion/terminos"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/aprobacion/efirma"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/aprobacion/confirmar"): Door.COMPANY_PAGE,
-    ("GET", "/portal/certificacion/cancelar"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/cancelar/efirma"): Door.COMPANY_PAGE,
-    ("POST", "/portal/certificacion/cancelar/confirmar"): Door.COMPANY_PAGE,
+    ("GET", "/portal/certificacion/aprobacion"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/terminos"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/efirma"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/aprobacion/confirmar"): Door.VENDOR_PAGE,
+    ("GET", "/portal/certificacion/cancelar"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/cancelar/efirma"): Door.VENDOR_PAGE,
+    ("POST", "/portal/certificacion/cancelar/confirmar"): Door.VENDOR_PAGE,
     ("GET", "/portal/relaciones"): Door.PATRON_PAGE,
     ("GET", "/portal/relaciones/terminos"): Door.PATRON_PAGE,
     ("POST", "/portal/relaciones/terminos"): Door.PATRON_PAGE,
@@ -183,7 +188,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 
-IDENTITIES = ("anonimo", "desarrollador_a", "desarrollador_b", "revisor", "supervisor", "admin")
+IDENTITIES = (
+    "anonimo",
+    "desarrollador_a",
+    "desarrollador_b",
+    "patron",
+    "revisor",
+    "supervisor",
+    "admin",
+)
 STAFF_ROLES = {
     "revisor": StaffRole.REVISOR,
     "supervisor": StaffRole.SUPERVISOR,
@@ -195,14 +208,14 @@ ALLOWED: dict[Door, set[str]] = {
     Door.SUPERVISOR_PAGE: {"supervisor", "admin"},
     Door.ADMIN_PAGE: {"admin"},
     Door.STAFF_API: {"revisor", "supervisor", "admin"},
+    Door.ADMIN_API: {"admin"},
     Door.VENDOR_API: {"desarrollador_a"},
     Door.SANDBOX_API: set(),  # no identity here holds a sandbox session token
-    Door.COMPANY_PAGE: {"desarrollador_a", "desarrollador_b"},
+    Door.COMPANY_PAGE: {"desarrollador_a", "desarrollador_b", "patron"},
+    Door.VENDOR_PAGE: {"desarrollador_a", "desarrollador_b"},
     # The document, test set or evidence file is company A's.
     Door.COMPANY_DOCUMENT: {"desarrollador_a"},
-    # The patrones' tab: both companies here are desarrolladores, refused with a 403
-    # (tests/review/portal/test_relationships_pages.py signs a patrón in).
-    Door.PATRON_PAGE: set(),
+    Door.PATRON_PAGE: {"patron"},
 }
 PORTAL_PASSWORD = "contraseña del portal de la empresa"
 
@@ -268,10 +281,15 @@ def world(settings, engine, folio) -> World:
         document_folio = _company_accounts(session)
         session.commit()
         assert session.exec(select(Certification).where(Certification.folio == folio)).one()
-    for name, rfc in (("desarrollador_a", RFC), ("desarrollador_b", RFC_B)):
+    clients["patron"] = TestClient(app)
+    for name, identifier, rfc in (
+        ("desarrollador_a", RFC, RFC),
+        ("desarrollador_b", RFC_B, RFC_B),
+        ("patron", PATRON_NRP, PATRON_RFC),
+    ):
         # Through the portal's own sign-in form, as a browser would.
         company = clients[name]
-        signed_in = sign_in(company, rfc, _company_email(rfc), PORTAL_PASSWORD)
+        signed_in = sign_in(company, identifier, _company_email(rfc), PORTAL_PASSWORD)
         assert signed_in.status_code == 200 and company.cookies.get(COMPANY_COOKIE)
         csrf[name] = csrf_token(company, "/portal/contrasena")
     with Session(engine) as session:
@@ -295,8 +313,19 @@ def _company_email(rfc: str) -> str:
 
 
 def _company_accounts(session: Session) -> str:
-    """Confirmed portal accounts for vendors A and B, and a signed document of A's (its folio)."""
-    for rfc in (RFC, RFC_B):
+    """Confirmed portal accounts for vendors A and B and a patrón, and a signed document of A's
+    (its folio)."""
+    session.add(
+        Organization(
+            kind=OrganizationKind.PATRON,
+            rfc=PATRON_RFC,
+            nrp=PATRON_NRP,
+            razon_social="Patrón de la tabla",
+            email=_company_email(PATRON_RFC),
+        )
+    )
+    session.flush()
+    for rfc in (RFC, RFC_B, PATRON_RFC):
         vendor = session.exec(select(Organization).where(Organization.rfc == rfc)).one()
         assert vendor.id is not None
         session.add(
@@ -352,7 +381,7 @@ def _refused(door: Door, response: httpx.Response) -> bool:
         return code == 403 or (
             sent_away and STAFF_COOKIE not in response.headers.get("set-cookie", "")
         )
-    if door in (Door.COMPANY_PAGE, Door.COMPANY_DOCUMENT, Door.PATRON_PAGE):
+    if door in (Door.COMPANY_PAGE, Door.VENDOR_PAGE, Door.COMPANY_DOCUMENT, Door.PATRON_PAGE):
         # Signing out also ends at /portal/ingresar, but it is the one that clears the cookie.
         sent_away = code == 303 and response.headers["location"] == "/portal/ingresar"
         signed_out = COMPANY_COOKIE in response.headers.get("set-cookie", "")
