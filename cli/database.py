@@ -43,7 +43,7 @@ def _send_task(task: str, args: tuple[Any, ...]) -> None:
     # Celery is loaded only when a commit has queued a task, not for every command.
     from workers.app import app
 
-    app.send_task(task, args=args)
+    app.send_task(task, args=args, ignore_result=True)  # see workers.app.create_app
 
 
 def _shown(database_url: str) -> str:

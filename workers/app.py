@@ -82,7 +82,10 @@ def create_app(settings: Settings | None = None) -> Celery:
     celery = Celery("sia", set_as_current=True)
     celery.config_from_object(celery_config(settings or get_settings()))
     celery.conf.include = TASK_MODULES
-    enqueue.install_sender(lambda task, args: celery.send_task(task, args=args))
+    # Nobody waits for these results; asking for them would make every send subscribe to the
+    # result backend first, and a commit would hang ~20 s on a Redis that is down instead of
+    # failing fast and leaving the work to the sweeps.
+    enqueue.install_sender(lambda task, args: celery.send_task(task, args=args, ignore_result=True))
     return celery
 
 
