@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from cli.audit import audit
+from cli.avisos import avisos_group
 from cli.calendar import calendar_group
 from cli.certification import certification_group
 from cli.database import migrate
@@ -41,6 +42,7 @@ for command in (
     create_staff,
     staff_token,
     audit,
+    avisos_group,
     calendar_group,
     certification_group,
     deadlines_group,

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.config import get_settings
 from review import errors
-from review.api import decisions, docs, evidence, keys, production, review, sandbox
+from review.api import avisos_import, decisions, docs, evidence, keys, production, review, sandbox
 from review.api import registry as registry_api
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
@@ -79,6 +79,7 @@ def create_app() -> FastAPI:
         limit=BODY_LIMIT,
         exempt=[
             API_PREFIX + evidence.UPLOAD_PATH,
+            API_PREFIX + avisos_import.IMPORT_PATH,  # streams under its own 20 MiB
             portal_certification.UPLOAD,
             # Only redirects, without reading the body of an old form's upload.
             vendor_evidence.UPLOAD_PATH,
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
     app.include_router(decisions.router, prefix=API_PREFIX)
     app.include_router(registry_api.router, prefix=API_PREFIX)
     app.include_router(production.router, prefix=API_PREFIX)
+    app.include_router(avisos_import.router, prefix=API_PREFIX)
     for pages in (
         session,
         queue,
