@@ -16,7 +16,7 @@ from review import routing
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.production import RespuestaAvisosProduccion, SolicitudSesionProduccion
 from review.api.models.sandbox import Sesion
-from review.deps import DbSession, client_address
+from review.deps import DbSession, client_address, release
 from review.inputs import Text
 from review.ratelimit import counter
 from review.refusals import http_status
@@ -103,6 +103,9 @@ def _pair(
         pair = pair_of_token(session, credentials.credentials)
     except GateRefused as exc:
         raise _refused(exc) from None
+    # The page runs in another thread of the shared pool: waiting for it while holding this
+    # connection is how every thread ends up waiting for a connection (review.deps.release).
+    release(session)
     assert pair.vendor.id is not None
     wait = counter().wait(f"avisos:{pair.vendor.id}", get_settings().avisos_pages_per_minute, 60)
     if wait:
