@@ -14,7 +14,8 @@ patrones and 10 s of load (what is not given explicitly).
    one generator, one file on disk, the import's few batches. Goal ≥ 50,000 avisos/s.
 2. **Plans.** After each step, ``VACUUM (ANALYZE) avisos``, then ``EXPLAIN (ANALYZE, BUFFERS)``
    of the page statement of ``workflow.avisos.service.avisos_page`` without filters (the same
-   SQLAlchemy select, compiled for psycopg: ``WHERE patron_nrp = $1 AND id > $2 ORDER BY id
+   SQLAlchemy select, compiled for psycopg: ``WHERE patron_nrp = $1 AND id > $2 ORDER BY
+   patron_nrp, id
    LIMIT $3`` with 101 = a page of 100 and one more to know «hayMas»), prepared once and run
    with a custom plan (the values known, psycopg's first executions) and with the generic plan
    (what PostgreSQL may settle on once psycopg prepares the statement), for: the heaviest patrón
@@ -71,7 +72,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from psycopg import sql
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bench.support import (
     REDIS,
@@ -88,7 +89,6 @@ from core.security import hash_password
 from rules.identities import fake_persona
 from rules.synthetic import synthetic_lines
 from schema import (
-    Aviso,
     CompanyAccount,
     IntercomService,
     Organization,
@@ -100,6 +100,7 @@ from schema import (
 )
 from schema.migrate import upgrade
 from workflow.avisos.imports import import_lines, read_lines
+from workflow.avisos.service import AvisosQuery, page_select
 from workflow.folios import issue_folio
 from workflow.state_machine import Event, open_certification, transition
 
@@ -173,12 +174,7 @@ def _import(engine: Engine, lines: Iterator[str], count: int, path: Path, step: 
 def _page_statement() -> tuple[str, list[str]]:
     """The page statement of ``avisos_page`` (no filters) as psycopg gets it, with $n
     placeholders for PREPARE; and the names of its parameters in that order."""
-    statement = (
-        select(Aviso.id, Aviso.folio, Aviso.content)
-        .where(Aviso.patron_nrp == "", col(Aviso.id) > 0)
-        .order_by(col(Aviso.id))
-        .limit(PAGE + 1)
-    )
+    statement = page_select("", 0, AvisosQuery(limite=PAGE))
     compiled = statement.compile(dialect=psycopg_dialect.dialect())
     names: list[str] = []
 

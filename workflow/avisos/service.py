@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from core.clock import utcnow
 from core.config import get_settings
@@ -79,13 +80,8 @@ def check_query(query: AvisosQuery) -> None:
         raise _bad("«hasta» es anterior a «desde».")
 
 
-def avisos_page(
-    session: Session, pair: Pair, query: AvisosQuery, now: datetime | None = None
-) -> dict[str, Any]:
-    """The signed page; the download is recorded in the caller's transaction."""
-    check_query(query)
-    nrp = pair.patron.nrp or ""
-    after = _after(query, nrp)
+def page_select(nrp: str, after: int, query: AvisosQuery) -> Select[Any, Any, Any]:
+    """The statement of a page: ``limite`` + 1 rows, to know whether there are more."""
     statement = (
         select(Aviso.id, Aviso.folio, Aviso.content)
         .where(Aviso.patron_nrp == nrp, col(Aviso.id) > after)
@@ -102,7 +98,17 @@ def avisos_page(
         statement = statement.where(col(Aviso.fecha_aviso) >= query.desde)
     if query.hasta:
         statement = statement.where(col(Aviso.fecha_aviso) <= query.hasta)
-    rows = session.exec(statement).all()
+    return statement
+
+
+def avisos_page(
+    session: Session, pair: Pair, query: AvisosQuery, now: datetime | None = None
+) -> dict[str, Any]:
+    """The signed page; the download is recorded in the caller's transaction."""
+    check_query(query)
+    nrp = pair.patron.nrp or ""
+    after = _after(query, nrp)
+    rows = session.exec(page_select(nrp, after, query)).all()
     page = rows[: query.limite]
     # Where to resume, even past the last aviso: asked again later with the same filters, it
     # gives only what was imported since.
