@@ -40,7 +40,7 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
 bench: $(STAMP)
-	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict deadline_scan review_pages load avisos_service avisos_import; do \
+	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict deadline_scan review_pages load avisos_import avisos_service; do \
 		$(BIN)/python -m bench.$$module || exit 1; done
 
 clean:
