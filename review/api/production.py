@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import get_settings
 from review import routing
+from review.api.bearer import bearer_token, unauthorized
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.production import RespuestaAvisosProduccion, SolicitudSesionProduccion
 from review.api.models.sandbox import Sesion
@@ -48,8 +49,9 @@ REFUSALS = {
 
 def _refused(exc: GateRefused) -> HTTPException:
     code = http_status(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if code == status.HTTP_401_UNAUTHORIZED else None
-    return HTTPException(code, detail=str(exc), headers=headers)
+    if code == status.HTTP_401_UNAUTHORIZED:
+        return unauthorized(str(exc))
+    return HTTPException(code, detail=str(exc))
 
 
 @router.post(
@@ -74,11 +76,7 @@ def open_session(request: Request, body: SolicitudSesionProduccion, session: DbS
         ),
     )
     if found is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="Credenciales incorrectas del desarrollador o del patrón.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
     vendor, patron = found
     try:
         relationship = check_pair(session, vendor, patron)
@@ -93,14 +91,8 @@ def _pair(
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Pair:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="Falta el encabezado Authorization: Bearer <token>.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
     try:
-        pair = pair_of_token(session, credentials.credentials)
+        pair = pair_of_token(session, bearer_token(credentials))
     except GateRefused as exc:
         raise _refused(exc) from None
     # The page runs in another thread of the shared pool: waiting for it while holding this

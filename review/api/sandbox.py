@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.tokens import TokenError, issue_token, read_token
 from review import routing
+from review.api.bearer import bearer_token, unauthorized
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.sandbox import RespuestaAvisos, Sesion, SolicitudSesion
 from review.deps import DbSession, client_address
@@ -32,12 +33,6 @@ router = routing.router(tags=["sandbox de avisos"])
 SESSION_SCOPE = "sandbox-avisos"
 TOKEN_SECONDS = 15 * 60
 _bearer = HTTPBearer(auto_error=False, description="Token obtenido en POST /api/v1/sesiones")
-
-
-def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
-    )
 
 
 @router.post(
@@ -68,7 +63,7 @@ def open_session(request: Request, body: SolicitudSesion, session: DbSession) ->
         ),
     )
     if test_set is None:
-        raise _unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
+        raise unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
     vendor = sandbox_vendor(session, test_set)
     # The password's version rides in the token: cancelling or replacing the SIA password
     # ends the sessions opened with the old one at once.
@@ -82,18 +77,16 @@ def _test_set(
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TestSet:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("Falta el encabezado Authorization: Bearer <token>.")
     try:
-        payload = read_token(SESSION_SCOPE, credentials.credentials, TOKEN_SECONDS)
+        payload = read_token(SESSION_SCOPE, bearer_token(credentials), TOKEN_SECONDS)
     except TokenError as exc:
-        raise _unauthorized(str(exc)) from None
+        raise unauthorized(str(exc)) from None
     test_set = session.get(TestSet, payload.get("test_set"))
     if test_set is None:
-        raise _unauthorized("El token no es válido.")
+        raise unauthorized("El token no es válido.")
     vendor = sandbox_vendor(session, test_set)
     if vendor.sia_password_hash is None or vendor.sia_password_version != payload.get("password"):
-        raise _unauthorized(
+        raise unauthorized(
             "La contraseña SIA con la que se abrió la sesión ya no es válida; abra otra."
         )
     return test_set
