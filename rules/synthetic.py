@@ -1,8 +1,9 @@
 """Synthetic production avisos (DOMAIN §5) for loading tests and benches: `sia avisos synth`.
 
 Pure and streaming: :func:`synthetic_avisos` yields one import line at a time (the §5 aviso
-object plus ``registroPatronal``), so millions of them never sit in memory; the same
-``patrones``, ``avisos`` and seed give the same lines, in the same order.
+object plus ``registroPatronal``) and :func:`synthetic_lines` the same as JSON Lines text, so
+millions of them never sit in memory; the same ``patrones``, ``avisos`` and seed give the same
+lines, in the same order.
 
 What makes them realistic:
 
@@ -25,9 +26,10 @@ What makes them realistic:
   permutation of the worker number; beyond, a repeat also needs equal years of birth and
   affiliation).
 
-Speed (≥ 100,000 avisos a second on one core) is why a line is written here as a dict literal
-with dates as precomputed strings, rather than through ``rules.testsets.avisos.Event`` and
-``aviso_document``; tests/rules/test_synthetic.py holds the two to the same §5 object.
+Speed (≥ 100,000 avisos a second on one core) is why an aviso is drawn here as a tuple of
+texts, with dates as precomputed strings, and written straight as a dict or as JSON text,
+rather than through ``rules.testsets.avisos.Event``, ``aviso_document`` and ``json.dumps``;
+tests/rules/test_synthetic.py holds them to the same §5 object, byte for byte.
 """
 
 from __future__ import annotations
