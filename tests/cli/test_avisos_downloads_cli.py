@@ -178,10 +178,7 @@ def test_help_is_spanish():
 
 
 def test_it_is_registered_as_sia_avisos_descargas():
-    try:
-        module = importlib.import_module("cli.avisos")
-    except ModuleNotFoundError:
-        pytest.skip("cli/avisos.py (the `sia avisos` group) is not there yet")
+    module = importlib.import_module("cli.avisos")
     groups = [g for g in vars(module).values() if isinstance(g, click.Group) and g.name == "avisos"]
     assert len(groups) == 1, "cli/avisos.py has no `avisos` group"
     assert groups[0].get_command(click.Context(groups[0]), "descargas") is descargas

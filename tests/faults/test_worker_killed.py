@@ -20,6 +20,7 @@ exactly once: one test set, one verdict, one vigente relationship, one email per
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import time
@@ -157,7 +158,7 @@ def emails(engine: Engine, template: str) -> int:
 # --- one scenario per task kind -----------------------------------------------------------------
 
 
-class Scenario:
+class Scenario(abc.ABC):
     """What a task kind needs: its state committed (its task then waits in the broker), a way
     to stop it half-way, and what "done once" means for it."""
 
@@ -171,8 +172,9 @@ class Scenario:
         self.engine = engine
         self.env: dict[str, str] = {}  # for the workers, besides the test's settings
 
+    @abc.abstractmethod
     def prepare(self, producer: Celery) -> None:
-        raise NotImplementedError
+        """Commit what the task will work on, and send it."""
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -187,14 +189,16 @@ class Scenario:
         (pid,) = stuck
         assert self.wrote in tables_written_by(self.engine, pid)
 
-    def after_death(self, producer: Celery) -> None:
+    def after_death(self, producer: Celery) -> None:  # noqa: B027 (most kinds add nothing)
         """What beat would add after the worker died (nothing, for most kinds)."""
 
+    @abc.abstractmethod
     def done(self) -> bool:
-        raise NotImplementedError
+        """Whether the work is finished."""
 
+    @abc.abstractmethod
     def check_once(self) -> None:
-        raise NotImplementedError
+        """Assert that the work was done exactly once."""
 
 
 class Dispatch(Scenario):
