@@ -423,7 +423,7 @@ class Relay(Scenario):
         assert [(row.attempts, row.last_error) for row in rows] == [(0, None)] * MESSAGES
 
 
-KINDS = {
+KINDS: dict[str, type[Dispatch | Examination | Registration | Relay | Reminder]] = {
     "dispatch": Dispatch,
     "evidence": Examination,
     "relationship": Registration,
