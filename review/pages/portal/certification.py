@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from review.pages.portal.documents import LABELS, download_path
-from review.pages.portal.shared import portal_context
+from review.pages.portal.shared import EFirmaPage, portal_context
 from review.refusals import http_status
 from review.templating import render
 from rules.testsets.generate import TEMPLATE_FILE, TEST_SET_FILE
@@ -30,8 +30,7 @@ from workflow.certifications import CLOSED
 from workflow.portal.accounts import SignedInCompany
 from workflow.portal.certification import efirma_shown, require_efirma_shown
 from workflow.portal.follow_up import FollowUp, follow_up
-from workflow.refusals import CertificationRefused, EFirmaRefused
-from workflow.throttle import Throttled
+from workflow.refusals import CertificationRefused
 
 TAB = "/portal/certificacion"
 REQUEST_TERMS = TAB + "/terminos"
@@ -111,7 +110,7 @@ def page(
 
 
 @dataclass(frozen=True)
-class EFirmaForm:
+class EFirmaForm(EFirmaPage):
     """«Agrega los archivos de la e.firma» of one step: where it goes, what it carries on."""
 
     action: str
@@ -134,19 +133,6 @@ class EFirmaForm:
         return page(
             request, company, "portal/certificacion_efirma.html", context, code, step=self.step
         )
-
-    def refused(
-        self, request: Request, company: SignedInCompany, exc: EFirmaRefused | Throttled
-    ) -> HTMLResponse:
-        """The form again with why the e.firma was not taken; after too many wrong key
-        passwords, 429 and how long to wait."""
-        if isinstance(exc, Throttled):
-            response = self.show(
-                request, company, error=str(exc), code=status.HTTP_429_TOO_MANY_REQUESTS
-            )
-            response.headers["Retry-After"] = str(exc.seconds)
-            return response
-        return self.show(request, company, error=str(exc), code=http_status(exc))
 
 
 FOLLOW_UP_FORM = EFirmaForm(

@@ -23,7 +23,7 @@ from review import routing
 from review.deps import CurrentPatron, DbSession, client_address
 from review.inputs import Text
 from review.pages.portal.relationships import TAB, page, refused, terms_accepted, to_tab
-from review.pages.portal.shared import FileField, IncompleteEFirma, efirma_input
+from review.pages.portal.shared import EFirmaPage, FileField, IncompleteEFirma, efirma_input
 from review.refusals import http_status
 from rules.vigencia import VIGENCIAS
 from schema import IntercomService, Organization
@@ -88,7 +88,7 @@ def _add_form(
 
 
 @dataclass(frozen=True)
-class EFirmaStep:
+class EFirmaStep(EFirmaPage):
     """«Agrega los archivos de la e.firma» of one step: where it goes, what it carries on."""
 
     heading: str
@@ -112,19 +112,6 @@ class EFirmaStep:
             "error": error,
         }
         return page(request, company, "portal/relaciones_efirma.html", context, code)
-
-    def refused(
-        self, request: Request, company: SignedInCompany, exc: EFirmaRefused | Throttled
-    ) -> HTMLResponse:
-        """The form again with why the e.firma was not taken; after too many wrong key
-        passwords, 429 and how long to wait."""
-        if isinstance(exc, Throttled):
-            response = self.show(
-                request, company, error=str(exc), code=status.HTTP_429_TOO_MANY_REQUESTS
-            )
-            response.headers["Retry-After"] = str(exc.seconds)
-            return response
-        return self.show(request, company, error=str(exc), code=http_status(exc))
 
 
 def _add_step(choice: str) -> EFirmaStep:

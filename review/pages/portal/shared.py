@@ -3,14 +3,19 @@ and the page frame (the company's header and the tabs of the Servicios de Interc
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import File, Form, UploadFile
+from fastapi import File, Form, Request, UploadFile, status
+from fastapi.responses import HTMLResponse
 
 from review.inputs import Text
+from review.refusals import http_status
 from schema import OrganizationKind
 from workflow.portal.accounts import KIND_LABELS, SignedInCompany
+from workflow.refusals import EFirmaRefused
+from workflow.throttle import Throttled
 
 # The form fields of the steps signed with the e.firma: its two files, the terms' checkbox (whose
 # value the e.firma form carries on as a hidden field once it was checked).
@@ -71,3 +76,32 @@ def portal_context(company: SignedInCompany, tab: str) -> dict[str, Any]:
         "is_vendor": kind is OrganizationKind.DESARROLLADOR,
         "tab": tab,
     }
+
+
+class EFirmaPage(abc.ABC):
+    """«Agrega los archivos de la e.firma» of a step: each tab shows it in its own frame
+    (``show``); why an e.firma was not taken is answered the same way everywhere."""
+
+    @abc.abstractmethod
+    def show(
+        self,
+        request: Request,
+        company: SignedInCompany,
+        *,
+        error: str | None = None,
+        code: int = status.HTTP_200_OK,
+    ) -> HTMLResponse:
+        """The form in its tab's frame, with ``error`` if any."""
+
+    def refused(
+        self, request: Request, company: SignedInCompany, exc: EFirmaRefused | Throttled
+    ) -> HTMLResponse:
+        """The form again with why the e.firma was not taken; after too many wrong key
+        passwords, 429 and how long to wait."""
+        if isinstance(exc, Throttled):
+            response = self.show(
+                request, company, error=str(exc), code=status.HTTP_429_TOO_MANY_REQUESTS
+            )
+            response.headers["Retry-After"] = str(exc.seconds)
+            return response
+        return self.show(request, company, error=str(exc), code=http_status(exc))
