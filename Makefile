@@ -39,9 +39,15 @@ lock:
 	uv pip compile pyproject.toml --python-version 3.11 --no-header --generate-hashes -q -o requirements.lock
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --generate-hashes -q -o requirements-dev.lock
 
+# Every bench runs even when an earlier one misses its goal; the last step prints the run's figures
+# beside the previous run's (var/bench.json, var/bench-previous.json) and fails if a goal was missed.
+BENCHES := cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict \
+	deadline_scan review_pages load avisos_import avisos_service
+
 bench: $(STAMP)
-	for module in cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict deadline_scan review_pages load avisos_import avisos_service; do \
-		$(BIN)/python -m bench.$$module || exit 1; done
+	$(BIN)/python -m bench.report --start
+	status=0; for module in $(BENCHES); do $(BIN)/python -m bench.$$module || status=1; done; \
+		$(BIN)/python -m bench.report && exit $$status
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
