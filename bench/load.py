@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from bench.report import record
 from bench.support import (
     REDIS,
     environment,
@@ -212,16 +213,16 @@ def _report(tally: Tally, clients: int, seconds: float) -> bool:
     if tally.failures:
         print(f"no answer: {dict(tally.failures)}")
     p99 = _ms(tally.health, 99)
-    print(
-        f"/healthz: {len(tally.health)} probes, {dict(tally.health_statuses)}, "
-        f"p50 {_ms(tally.health, 50):.0f} ms, p99 {p99:.0f} ms"
-    )
-    print(f"goal: 0 server errors → {errors} ({'met' if errors == 0 else 'NOT met'})")
-    print(
-        f"goal: /healthz p99 ≤ {HEALTH_P99_MS:.0f} ms → {p99:.0f} ms "
-        f"({'met' if p99 <= HEALTH_P99_MS else 'NOT met'})"
-    )
-    return errors == 0 and not tally.failures and p99 <= HEALTH_P99_MS
+    print(f"/healthz: {len(tally.health)} probes, {dict(tally.health_statuses)}")
+    record("load: requests answered", total / seconds, "requests/s")
+    record("load: /healthz p50", _ms(tally.health, 50), "ms")
+    met = [
+        record("load: server errors", errors, "responses", "0", errors == 0),
+        record("load: requests without an answer", sum(tally.failures.values()), "requests",
+               "0", not tally.failures),
+        record("load: /healthz p99", p99, "ms", f"≤ {HEALTH_P99_MS:.0f} ms", p99 <= HEALTH_P99_MS),
+    ]  # fmt: skip
+    return all(met)
 
 
 def main() -> None:

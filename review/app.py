@@ -17,7 +17,7 @@ from review.api import avisos_import, decisions, docs, evidence, keys, productio
 from review.api import registry as registry_api
 from review.api.models.health import Salud
 from review.headers import SecurityHeaders
-from review.health import probe_all
+from review.health import HealthMonitor
 from review.limits import BODY_LIMIT, BodyLimit
 from review.pages import (
     administration,
@@ -125,6 +125,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    health = HealthMonitor()
 
     @app.get(
         "/healthz",
@@ -139,7 +140,7 @@ def create_app() -> FastAPI:
     )
     async def healthz(response: Response) -> Salud:
         settings = get_settings()
-        database, broker = await probe_all(settings)
+        database, broker = await health.probes(settings)
         ok = database.ok and broker.ok
         response.status_code = 200 if ok else 503
         return Salud.model_validate(
