@@ -66,10 +66,17 @@ def _check_canonical(value: object, path: str) -> None:
     raise CanonicalFormError(f"{path}: tipo no admitido en el documento ({type(value).__name__}).")
 
 
-def canonical_json(document: Mapping[str, Any]) -> bytes:
-    """The bytes that ``firma`` signs (see the module docstring)."""
+def canonical_json(document: Mapping[str, Any], *, json_without_floats: bool = False) -> bytes:
+    """The bytes that ``firma`` signs (see the module docstring).
+
+    ``json_without_floats`` is the caller's word that ``document`` is what ``json.loads`` built
+    from text holding no number with a fraction or exponent (its ``parse_float`` hook never ran).
+    Such a document has only string keys and values of one spelling each, so the walk that
+    proves it, which costs more than the serialization itself, is skipped.
+    """
     unsigned = {key: value for key, value in document.items() if key != SIGNATURE_FIELD}
-    _check_canonical(unsigned, "$")
+    if not json_without_floats:
+        _check_canonical(unsigned, "$")
     text = json.dumps(
         unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -80,12 +87,37 @@ def canonical_json(document: Mapping[str, Any]) -> bytes:
         raise CanonicalFormError("El documento contiene texto que no es Unicode válido.") from None
 
 
+def signature(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    *,
+    json_without_floats: bool = False,
+) -> str:
+    """The ``firma`` of *document*, in base64 (``json_without_floats``: see canonical_json)."""
+    canonical = canonical_json(document, json_without_floats=json_without_floats)
+    return base64.b64encode(private_key.sign(canonical)).decode("ascii")
+
+
 def sign_document(document: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
     """A deep copy of *document* with ``firma`` set (any previous ``firma`` is replaced)."""
-    signature = private_key.sign(canonical_json(document))
     signed = copy.deepcopy(dict(document))
-    signed[SIGNATURE_FIELD] = base64.b64encode(signature).decode("ascii")
+    signed[SIGNATURE_FIELD] = signature(document, private_key)
     return signed
+
+
+def signed_json(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    *,
+    json_without_floats: bool = False,
+) -> bytes:
+    """*document* signed, as JSON text ready to send: its canonical form with ``firma`` as the
+    last member. Parsed, it is what :func:`sign_document` returns; the one serialization that is
+    signed is also the one sent, and *document* is neither copied nor changed."""
+    canonical = canonical_json(document, json_without_floats=json_without_floats)
+    firma = base64.b64encode(private_key.sign(canonical))
+    members = canonical[:-1] + (b"," if len(canonical) > 2 else b"")
+    return members + b'"' + SIGNATURE_FIELD.encode() + b'":"' + firma + b'"}'
 
 
 def _decode_signature(encoded: object) -> bytes | None:
@@ -100,8 +132,13 @@ def _decode_signature(encoded: object) -> bytes | None:
     return signature if canonical and len(signature) == _SIGNATURE_BYTES else None
 
 
-def check_document(document: Mapping[str, Any], public_key: Ed25519PublicKey) -> None:
-    """Raise :class:`InvalidSignatureError` unless *document* carries a valid ``firma``."""
+def check_document(
+    document: Mapping[str, Any], public_key: Ed25519PublicKey, *, json_without_floats: bool = False
+) -> None:
+    """Raise :class:`InvalidSignatureError` unless *document* carries a valid ``firma``.
+
+    ``json_without_floats`` as for :func:`canonical_json`.
+    """
     encoded = document.get(SIGNATURE_FIELD)
     if encoded is None:
         raise InvalidSignatureError("El documento no tiene firma.")
@@ -109,7 +146,9 @@ def check_document(document: Mapping[str, Any], public_key: Ed25519PublicKey) ->
     if signature is None:
         raise InvalidSignatureError("La firma del documento no es una firma Ed25519 en base64.")
     try:
-        public_key.verify(signature, canonical_json(document))
+        public_key.verify(
+            signature, canonical_json(document, json_without_floats=json_without_floats)
+        )
     except (InvalidSignature, CanonicalFormError):
         # A document we signed never holds floats, so one that does was altered.
         raise InvalidSignatureError(

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import get_settings
@@ -77,14 +77,11 @@ def open_session(request: Request, body: SolicitudSesionProduccion, session: DbS
     )
     if found is None:
         raise unauthorized("Credenciales incorrectas del desarrollador o del patrón.")
-    vendor, patron = found
     try:
-        relationship = check_pair(session, vendor, patron)
+        pair = check_pair(session, *found)
     except GateRefused as exc:
         raise _refused(exc) from None
-    return Sesion(
-        token=issue_pair_token(Pair(vendor, patron, relationship)), expiraEn=TOKEN_SECONDS
-    )
+    return Sesion(token=issue_pair_token(pair), expiraEn=TOKEN_SECONDS)
 
 
 def _pair(
@@ -98,8 +95,7 @@ def _pair(
     # The page runs in another thread of the shared pool: waiting for it while holding this
     # connection is how every thread ends up waiting for a connection (review.deps.release).
     release(session)
-    assert pair.vendor.id is not None
-    wait = counter().wait(f"avisos:{pair.vendor.id}", get_settings().avisos_pages_per_minute, 60)
+    wait = counter().wait(f"avisos:{pair.vendor_id}", get_settings().avisos_pages_per_minute, 60)
     if wait:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -140,7 +136,7 @@ def get_avisos(
     cursor: Annotated[
         Text | None, Query(max_length=500, description="«siguiente» de la página anterior")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     query = AvisosQuery(desde, hasta, nss, clase, limite, cursor)
     try:
         page = avisos_page(session, pair, query)
@@ -148,4 +144,4 @@ def get_avisos(
         session.rollback()
         raise _refused(exc) from None
     session.commit()  # the download is recorded with its folio
-    return JSONResponse(page)
+    return Response(page, media_type="application/json")

@@ -28,6 +28,7 @@ from rules.signing import (
     load_public_key_pem,
     public_key_pem,
     sign_document,
+    signed_json,
     verify_document,
 )
 
@@ -121,6 +122,27 @@ def test_signed_copy_is_independent_of_the_input():
     signed = sign_document(source, PRIVATE)
     source["avisos"][0]["valorDescuento"] = "1.00"
     assert verify_document(signed, PUBLIC)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [AVISOS, {}, {"firma": "vieja", "ñ": "año", "b": [1, {"c": None}]}, {"version": "1.0"}],
+)
+def test_signed_json_is_the_signed_document_as_sent(document):
+    before = copy.deepcopy(document)
+    text = signed_json(document, PRIVATE)
+    parsed = json.loads(text)
+    assert parsed == sign_document(document, PRIVATE)  # Ed25519 signatures are deterministic
+    assert verify_document(parsed, PUBLIC) and list(parsed)[-1] == "firma"
+    assert text.count(b'"firma"') == 1 and document == before
+
+
+def test_signed_json_refuses_floats_unless_told_there_are_none():
+    with pytest.raises(CanonicalFormError):
+        signed_json({"a": 1.5}, PRIVATE)
+    assert json.loads(signed_json(AVISOS, PRIVATE, json_without_floats=True)) == sign_document(
+        AVISOS, PRIVATE
+    )
 
 
 def test_resigning_replaces_the_old_firma():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -22,7 +23,7 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.keys import avisos_keypair
 from core.tokens import TokenError, issue_token, read_token
-from rules.signing import sign_document
+from rules.signing import signed_json
 from schema import Aviso, AvisoClase, AvisoDownload
 from workflow.avisos.gate import Pair
 from workflow.folios import issue_folio
@@ -103,10 +104,10 @@ def page_select(nrp: str, after: int, query: AvisosQuery) -> Select[Any, Any, An
 
 def avisos_page(
     session: Session, pair: Pair, query: AvisosQuery, now: datetime | None = None
-) -> dict[str, Any]:
-    """The signed page; the download is recorded in the caller's transaction."""
+) -> bytes:
+    """The signed page as JSON text; the download is recorded in the caller's transaction."""
     check_query(query)
-    nrp = pair.patron.nrp or ""
+    nrp = pair.patron_nrp
     after = _after(query, nrp)
     rows = session.exec(page_select(nrp, after, query)).all()
     page = rows[: query.limite]
@@ -120,7 +121,7 @@ def avisos_page(
         "version": "1.0",
         "folioConsulta": folio,
         "registroPatronal": nrp,
-        "desarrollador": pair.vendor.rfc,
+        "desarrollador": pair.vendor_rfc,
         "generado": moment.astimezone(get_settings().tz).isoformat(timespec="seconds"),
         "desde": query.desde.isoformat() if query.desde else None,
         "hasta": query.hasta.isoformat() if query.hasta else None,
@@ -129,15 +130,15 @@ def avisos_page(
         "hayMas": len(rows) > query.limite,
     }
     private_key, _ = avisos_keypair()
-    signed = sign_document(document, private_key)
-    assert pair.vendor.id is not None and pair.patron.id is not None
-    assert pair.relationship.id is not None
-    session.add(
-        AvisoDownload(
+    # Every aviso was checked by ``imports.AvisoLinea`` (amounts as text), the only way into
+    # the table: no float needs the canonical form's walk.
+    signed = signed_json(document, private_key, json_without_floats=True)
+    session.execute(
+        insert(AvisoDownload).values(
             at=moment,
-            vendor_id=pair.vendor.id,
-            patron_id=pair.patron.id,
-            relationship_id=pair.relationship.id,
+            vendor_id=pair.vendor_id,
+            patron_id=pair.patron_id,
+            relationship_id=pair.relationship_id,
             folio_consulta=folio,
             query={
                 "desde": document["desde"],

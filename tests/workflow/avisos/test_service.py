@@ -4,6 +4,7 @@ the last cursor, asked again later, gives only what came after."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -17,7 +18,7 @@ from core.keys import avisos_keypair
 from rules.signing import verify_document
 from schema import Aviso, AvisoClase, Organization
 from tests.workflow.relationships.helpers import make_patron, make_relationship, make_vendor
-from workflow.avisos.gate import Pair, check_pair
+from workflow.avisos.gate import check_pair
 from workflow.avisos.imports import serialize_imports
 from workflow.avisos.service import AvisosQuery, avisos_page
 from workflow.state_machine import Event, open_certification, transition
@@ -58,10 +59,11 @@ def _page(engine: Engine, ids: tuple[int, int], cursor: str | None) -> dict[str,
         patron = session.get(Organization, ids[0])
         vendor = session.get(Organization, ids[1])
         assert patron is not None and vendor is not None
-        pair = Pair(vendor, patron, check_pair(session, vendor, patron))
+        pair = check_pair(session, vendor, patron)
         page = avisos_page(session, pair, AvisosQuery(limite=7, cursor=cursor))
         session.commit()
-        return page
+        document: dict[str, object] = json.loads(page)
+        return document
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
