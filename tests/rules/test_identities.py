@@ -179,3 +179,40 @@ def test_shape_validators_of_nrp_nss_and_credit_number():
     assert is_valid_numero_credito("1234567890")
     assert not is_valid_numero_credito("123456789")
     assert not is_valid_numero_credito("12345678901")
+
+
+def _reference_weighted(alphabet: str, body: str, top: int) -> int:
+    # The published algorithms, written the plain way, against the tables of the module.
+    return sum(alphabet.index(c) * (top - i) for i, c in enumerate(body))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_check_digits_agree_with_the_plain_algorithms(seed):
+    rng = random.Random(seed)
+    rfc_alphabet = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ"
+    curp_alphabet = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
+    for _ in range(200):
+        body = "".join(rng.choice(rfc_alphabet) for _ in range(12))
+        digit = (11 - _reference_weighted(rfc_alphabet, body, 13) % 11) % 11
+        assert rfc_check_digit(body) == ("A" if digit == 10 else str(digit))
+        body = "".join(rng.choice(curp_alphabet) for _ in range(17))
+        assert curp_check_digit(body) == str(
+            (10 - _reference_weighted(curp_alphabet, body, 18) % 10) % 10
+        )
+        body = "".join(rng.choice("0123456789") for _ in range(10))
+        total = sum(int(c) * (2 if i % 2 else 1) // 10 + int(c) * (2 if i % 2 else 1) % 10
+                    for i, c in enumerate(body))  # fmt: skip
+        assert nss_check_digit(body) == str((10 - total % 10) % 10)
+
+
+def test_digits_of_other_scripts_are_refused_not_crashed_on():
+    arabic = "".join(chr(0x0660 + int(c)) for c in "12345678903")
+    assert not is_valid_nss(arabic) and not is_valid_nrp("Y" + arabic[:10])
+    assert not is_valid_numero_credito(arabic[:10])
+    person = _people(1)[0]
+    for valid, check in ((person.rfc, is_valid_rfc), (person.curp, is_valid_curp)):
+        assert check(valid)
+        swapped = "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in valid)
+        assert not check(swapped)
+    with pytest.raises(ValueError):
+        nss_check_digit(arabic[:10])
