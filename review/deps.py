@@ -50,8 +50,14 @@ SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMINISTRADOR})
 ADMINISTRATORS = frozenset({R.ADMINISTRADOR})
 
 
+def new_session() -> Session:
+    """A session of the app's engine, for a route that does its blocking work in one hop to
+    the thread pool rather than through dependencies (each one a hop of its own)."""
+    return Session(get_engine(), expire_on_commit=False)
+
+
 def db_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with new_session() as session:
         yield session
 
 

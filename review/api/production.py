@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from core.config import get_settings
 from review import routing
@@ -17,7 +18,7 @@ from review.api.bearer import bearer_token, unauthorized
 from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.production import RespuestaAvisosProduccion, SolicitudSesionProduccion
 from review.api.models.sandbox import Sesion
-from review.deps import DbSession, client_address, release
+from review.deps import DbSession, client_address, new_session
 from review.inputs import Text
 from review.ratelimit import counter
 from review.refusals import http_status
@@ -84,26 +85,35 @@ def open_session(request: Request, body: SolicitudSesionProduccion, session: DbS
     return Sesion(token=issue_pair_token(pair), expiraEn=TOKEN_SECONDS)
 
 
-def _pair(
-    session: DbSession,
+async def _token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Pair:
-    try:
-        pair = pair_of_token(session, bearer_token(credentials))
-    except GateRefused as exc:
-        raise _refused(exc) from None
-    # The page runs in another thread of the shared pool: waiting for it while holding this
-    # connection is how every thread ends up waiting for a connection (review.deps.release).
-    release(session)
-    wait = counter().wait(f"avisos:{pair.vendor_id}", get_settings().avisos_pages_per_minute, 60)
+) -> str:
+    return bearer_token(credentials)
+
+
+def _throttle(pair: Pair) -> None:
+    limit = get_settings().avisos_pages_per_minute
+    wait = counter().wait(f"avisos:{pair.vendor_id}", limit, 60)
     if wait:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Su sistema excedió {get_settings().avisos_pages_per_minute} consultas por "
-            f"minuto; espere {wait} segundos.",
+            detail=f"Su sistema excedió {limit} consultas por minuto; espere {wait} segundos.",
             headers={"Retry-After": str(wait)},
         )
-    return pair
+
+
+def _serve_page(token: str, query: AvisosQuery) -> bytes:
+    """The whole page on one thread of the pool, with one connection: the gate, the limit,
+    the page and its record."""
+    with new_session() as session:
+        try:
+            pair = pair_of_token(session, token)
+            _throttle(pair)
+            page = avisos_page(session, pair, query)
+        except GateRefused as exc:
+            raise _refused(exc) from None
+        session.commit()  # the download is recorded with its folio
+    return page
 
 
 @router.get(
@@ -121,9 +131,8 @@ def _pair(
         }
     ),
 )
-def get_avisos(
-    session: DbSession,
-    pair: Annotated[Pair, Depends(_pair)],
+async def get_avisos(
+    token: Annotated[str, Depends(_token)],
     desde: Annotated[date | None, Query(description="Fecha de aviso inicial AAAA-MM-DD")] = None,
     hasta: Annotated[date | None, Query(description="Fecha de aviso final AAAA-MM-DD")] = None,
     nss: Annotated[
@@ -137,11 +146,7 @@ def get_avisos(
         Text | None, Query(max_length=500, description="«siguiente» de la página anterior")
     ] = None,
 ) -> Response:
+    # One hop to the thread pool for everything that blocks, instead of one per dependency.
     query = AvisosQuery(desde, hasta, nss, clase, limite, cursor)
-    try:
-        page = avisos_page(session, pair, query)
-    except GateRefused as exc:
-        session.rollback()
-        raise _refused(exc) from None
-    session.commit()  # the download is recorded with its folio
+    page = await run_in_threadpool(_serve_page, token, query)
     return Response(page, media_type="application/json")
