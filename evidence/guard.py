@@ -1,58 +1,76 @@
-"""Examining a workbook in a child process under a wall-clock and memory budget.
+"""Examining a workbook in a reader process under a wall-clock and memory budget.
 
 The parsers underneath (calamine, olefile, lxml, Pillow) are fed hostile bytes; whatever escapes
 the checks in this package (a pathological file that is slow, or that makes a native library
-allocate without bound) must cost one child process, not the worker. The child caps its own
-address space with RLIMIT_AS, the parent kills it at the deadline, and its answer comes back as a
-pickle that may only rebuild this package's types. The child reads the workbook and, given the
-round's documents, checks it too (``evidence.examination``): one parse per upload.
+allocate without bound) must cost one reader process, not the worker. Readers are pre-started and
+reused (``evidence.reader_pool``): each caps its own address space with RLIMIT_AS, is killed at
+the deadline, and answers with a pickle that may only rebuild this package's types. A reader reads
+the workbook and, given the round's documents, checks it too (``evidence.examination``): one parse
+per upload.
+
+Each process has its own pool, started at its first upload or by ``warm``, and stopped at exit.
+A child forked from a process with readers starts its own: the readers belong to the parent.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import atexit
 import logging
-import pickle
-import resource
-import signal
-import struct
-import subprocess
-import sys
+import os
+import threading
 import time
 
 from evidence.examination import Examination, RoundDocuments, examine
 from evidence.findings import Code, finding
 from evidence.limits import MIB, WORKBOOK_MAX_BYTES
+from evidence.reader_pool import Lost, ReaderFailed, ReaderPool
 from evidence.reading import WorkbookReading
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MEMORY_BYTES = 1024 * MIB
-_EXIT_MEMORY = 3
-_ALLOWED_GLOBALS = {("decimal", "Decimal"), ("datetime", "date"), ("datetime", "datetime")}
+
+_pool: ReaderPool | None = None
+_pool_lock = threading.Lock()
 
 
-class _ExaminationUnpickler(pickle.Unpickler):
-    """Rebuilds only this package's own types: the child handled hostile data, so trust nothing."""
+def _readers(size: int | None = None) -> ReaderPool:
+    """This process's pool, of ``size`` readers when given (1 when first created without)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and (not _pool.owned_here() or size not in (None, _pool.size)):
+            _pool.close()
+            _pool = None
+        if _pool is None:
+            _pool = ReaderPool(size or 1)
+        return _pool
 
-    def find_class(self, module: str, name: str) -> type:
-        if module.startswith("evidence.") or (module, name) in _ALLOWED_GLOBALS:
-            found: type = super().find_class(module, name)
-            return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of an examination")
+
+def warm(readers: int = 1) -> None:
+    """Start this process's readers now (for instance when a worker process starts) rather than
+    at its first upload; ``readers`` is how many uploads it may examine at the same time."""
+    _readers(readers).warm(DEFAULT_MEMORY_BYTES)
 
 
-def load_examination(payload: bytes) -> Examination | None:
-    """The examination a child sent back, or None if the payload is anything else."""
-    try:
-        examination = _ExaminationUnpickler(io.BytesIO(payload)).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, IndexError):
-        return None
-    if not isinstance(examination, Examination):
-        return None
-    return examination if isinstance(examination.reading, WorkbookReading) else None
+def reader_pids() -> list[int]:
+    """This process's reader processes (to watch or measure them); none before the first."""
+    with _pool_lock:
+        return _pool.pids() if _pool is not None and _pool.owned_here() else []
+
+
+@atexit.register
+def _stop_readers() -> None:
+    if _pool is not None:
+        _pool.close()
+
+
+def _after_fork_in_child() -> None:
+    global _pool_lock
+    _pool_lock = threading.Lock()  # the parent's may have been copied while held
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _over_budget(data: bytes, filename: str | None, why: str) -> Examination:
@@ -74,69 +92,32 @@ def examine_guarded(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
 ) -> Examination:
-    """``examine`` in a child process; a Spanish WB-FORMAT finding when over budget."""
+    """``examine`` in a reader process; a Spanish WB-FORMAT finding when over budget.
+
+    ``timeout_s`` runs from when a ready reader is handed the file: starting one is not the
+    file's doing. ``memory_bytes`` is the reader's whole address space, as in a fresh process.
+    """
     if len(data) > WORKBOOK_MAX_BYTES:
         return examine(data, filename=filename)  # refused on its size alone: nothing to parse
-    header = json.dumps(
-        {"filename": filename, "against": against.to_json() if against else None},
-        ensure_ascii=False,
-    ).encode()
-    command = [sys.executable, "-m", "evidence.guard", str(memory_bytes)]
     started = time.monotonic()
     try:
-        child = subprocess.run(
-            command,
-            input=struct.pack(">I", len(header)) + header + data,
-            capture_output=True,
-            timeout=timeout_s,
-            check=False,
+        examination, output = _readers().examine(
+            data, filename=filename, against=against, timeout_s=timeout_s, memory_bytes=memory_bytes
         )
-    except subprocess.TimeoutExpired:
-        return _over_budget(data, filename, f"excedió el tiempo máximo ({timeout_s:g} s)")
+    except ReaderFailed as failed:
+        logger.warning("%s: %s", failed, failed.output)
+        why = {
+            Lost.TIMEOUT: f"excedió el tiempo máximo ({timeout_s:g} s)",
+            Lost.MEMORY: f"excedió la memoria máxima ({memory_bytes // MIB} MiB)",
+            Lost.CRASH: "terminó de forma anormal",
+            Lost.BAD_ANSWER: "terminó sin un resultado válido",
+        }[failed.lost]
+        return _over_budget(data, filename, why)
     finally:
-        # One line per child process: operators (and bench.upload_verdict) count them.
+        # One line per examination: operators (and bench.upload_verdict) count them.
         logger.info(
             "%s examined in a child process in %.2f s", filename, time.monotonic() - started
         )
-    if child.returncode == 0:
-        examination = load_examination(child.stdout)
-        if examination is None:
-            return _over_budget(data, filename, "terminó sin un resultado válido")
-        if examination.check_failed:
-            logger.error(
-                "evidence checks failed: %s", child.stderr[-4000:].decode(errors="replace")
-            )
-        return examination
-    logger.warning(
-        "evidence examiner exited with %s: %s",
-        child.returncode,
-        child.stderr[-2000:].decode(errors="replace"),
-    )
-    if child.returncode in (_EXIT_MEMORY, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL):
-        # A native allocation refused by RLIMIT_AS aborts the child instead of raising.
-        return _over_budget(
-            data, filename, f"excedió la memoria máxima ({memory_bytes // MIB} MiB)"
-        )
-    return _over_budget(data, filename, "terminó de forma anormal")
-
-
-def main() -> int:
-    """Child side: the memory budget in argv; on stdin a length-prefixed JSON header (file name,
-    round documents) then the workbook; the pickled examination on stdout."""
-    memory_bytes = int(sys.argv[1])
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    stdin = sys.stdin.buffer
-    (length,) = struct.unpack(">I", stdin.read(4))
-    header = json.loads(stdin.read(length))
-    against = RoundDocuments.from_json(header["against"]) if header["against"] else None
-    data = stdin.read()
-    try:
-        examination = examine(data, filename=header["filename"], against=against)
-        sys.stdout.buffer.write(pickle.dumps(examination, protocol=pickle.HIGHEST_PROTOCOL))
-    except MemoryError:
-        return _EXIT_MEMORY
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if examination.check_failed:
+        logger.error("evidence checks failed: %s", output)
+    return examination

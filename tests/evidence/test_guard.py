@@ -1,16 +1,23 @@
-"""The guard: same reading as in-process, and a Spanish finding when the budget runs out."""
+"""The guard: same reading as in-process, and a Spanish finding when the budget runs out.
+
+Its readers are this process's own (``evidence.reader_pool`` tests them one failure at a time).
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import zipfile
+from pathlib import Path
 
+from evidence import guard
 from evidence.examination import Examination
 from evidence.findings import Code
-from evidence.guard import examine_guarded, load_examination
+from evidence.guard import examine_guarded
 from evidence.limits import MIB
+from evidence.reader_pool import load_examination
 from evidence.reading import read_workbook
 from tests.evidence.workbooks import fixture, replace_parts
 
@@ -65,11 +72,15 @@ def test_guarded_reading_equals_the_in_process_one() -> None:
 
 
 def test_deadline_is_a_spanish_format_finding() -> None:
-    reading = examine_guarded(fixture("excel_package.xlsx"), timeout_s=0.05).reading
+    # A millisecond is less than any reading takes: the answer's round trip alone comes close.
+    reading = examine_guarded(fixture("excel_package.xlsx"), timeout_s=0.001).reading
     (problem,) = reading.findings
     assert problem.code is Code.WB_FORMAT
-    assert "tiempo máximo (0.05 s)" in problem.message
+    assert "tiempo máximo (0.001 s)" in problem.message
     assert reading.ilegible
+    # The reader that overran was killed; the next upload gets a fresh one.
+    data = fixture("excel_package.xlsx")
+    assert examine_guarded(data).reading == read_workbook(data)
 
 
 def test_memory_cap_stops_an_amplifying_workbook() -> None:
@@ -79,11 +90,62 @@ def test_memory_cap_stops_an_amplifying_workbook() -> None:
     assert "memoria máxima (300 MiB)" in problem.message
 
 
-def test_only_examination_types_are_unpickled() -> None:
+def _calling(module: str, name: str, argument: str) -> bytes:
+    """A pickle that calls ``module``'s ``name`` with ``argument``; from protocol 4 on, ``name``
+    may be an attribute path."""
+
+    def text(value: str) -> bytes:
+        return pickle.SHORT_BINUNICODE + bytes([len(value.encode())]) + value.encode()
+
+    call = text(module) + text(name) + pickle.STACK_GLOBAL + text(argument) + pickle.TUPLE1
+    return pickle.PROTO + b"\x04" + call + pickle.REDUCE + pickle.STOP
+
+
+def test_only_examination_types_are_unpickled(tmp_path: Path) -> None:
     assert load_examination(pickle.dumps(os.system)) is None
     assert load_examination(pickle.dumps({"not": "an examination"})) is None
     assert load_examination(b"garbage") is None
+    marker = tmp_path / "pwned"
+    # Reached through a module of this package, or a class of it that does more than hold data.
+    assert load_examination(_calling("evidence.guard", "os.system", f"touch {marker}")) is None
+    assert load_examination(_calling("evidence.reader_pool", "Path.touch", str(marker))) is None
+    assert load_examination(_calling("evidence.reader_pool", "ReaderPool", "1")) is None
+    assert load_examination(_calling("evidence.examination", "nonexistent", "")) is None
+    assert load_examination(_calling("evidence.nonexistent", "Examination", "")) is None
+    assert not marker.exists()
     reading = read_workbook(fixture("excel_raw.xlsx"))
     assert load_examination(pickle.dumps(reading)) is None  # a bare reading is not the answer
     examination = Examination(reading)
     assert load_examination(pickle.dumps(examination)) == examination
+
+
+def test_uploads_share_this_processs_reader() -> None:
+    guard.warm()
+    (reader,) = guard.reader_pids()  # started before the first upload
+    for name in ("libreoffice_package.xls", "excel_raw.xlsx"):
+        data = fixture(name)
+        assert examine_guarded(data, filename=name).reading == read_workbook(data, filename=name)
+    assert guard.reader_pids() == [reader]
+
+
+def test_a_forked_child_examines_with_readers_of_its_own() -> None:
+    examine_guarded(fixture("excel_raw.xlsx"))
+    parents = guard.reader_pids()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child reports through the pipe)
+        try:
+            inherited = guard.reader_pids()
+            data = fixture("excel_raw.xlsx")
+            same = examine_guarded(data).reading == read_workbook(data)
+            os.write(write_end, json.dumps([inherited, same, guard.reader_pids()]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reported:
+        inherited, same, own = json.loads(reported.read())
+    os.waitpid(child, 0)
+    assert inherited == []  # the parent's readers are not the child's to use
+    assert same is True
+    assert own and not set(own) & set(parents)
+    assert guard.reader_pids() == parents
