@@ -12,10 +12,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from evidence.checks.calculations import case_key, check_calculations
+from evidence.checks.calculations import check_calculations
 from evidence.checks.cfdi import check_cfdi_tab
 from evidence.checks.json_responses import check_json_tab
-from evidence.checks.round import build_round
+from evidence.checks.round import build_round, case_key
 from evidence.checks.verdict import CheckResult, verdict_of
 from evidence.findings import Code, Finding
 from evidence.reading import WorkbookReading

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from evidence.checks.amounts import same_amount, shown
-from evidence.checks.round import ExpectedCase, ExpectedSubperiod, Round
+from evidence.checks.round import ExpectedCase, ExpectedSubperiod, Round, case_key
 from evidence.findings import Code, Finding, finding
 from evidence.tabs.calculations import CalculationsTab, EvaluacionRow, MuestraRow
 
@@ -35,10 +35,6 @@ _SECTION_NAMES = {MUESTRA: "muestras", EVALUACION: "evaluación"}
 
 Value = Decimal | int | datetime.date | None
 Row = TypeVar("Row", MuestraRow, EvaluacionRow)
-
-
-def case_key(caso: str | None) -> str:
-    return (caso or "").strip().upper()
 
 
 def _digits(text: str) -> str:
@@ -79,10 +75,13 @@ def differs(given: Value, expected: Value, amount: bool) -> bool:
     return given != expected
 
 
+# Desde to Total: every figure of a muestra row (the STEPS, then Seguro de daños and Total).
+_FIRST_FIGURE = MuestraRow._fields.index("desde")
+
+
 def filled(row: MuestraRow) -> bool:
-    return any(step.given(row) is not None for step in STEPS) or (
-        row.seguro_danos is not None or row.total is not None
-    )
+    figures = row[_FIRST_FIGURE:]
+    return figures.count(None) < len(figures)
 
 
 def grouped(rows: Iterable[Row]) -> dict[str, list[Row]]:
@@ -107,7 +106,7 @@ def _case_of_group(
     if not key:
         message = f"Hay datos sin clave de caso ({where})."
     else:
-        case = next((c for c in round_.cases if case_key(c.caso) == key), None)
+        case = round_.case_named(key)
         if case is not None and case.seccion == seccion:
             return case, _wrong_workers(case, rows)
         if case is None:

@@ -91,7 +91,9 @@ def response_problem(
 ) -> Finding | None:
     """T1-SIGNATURE or T1-FOREIGN for one response; None when it is a response of this round."""
     try:
-        check_document(document.document, public_key)
+        check_document(
+            document.document, public_key, json_without_floats=document.json_without_floats
+        )
     except (InvalidSignatureError, RecursionError) as exc:
         # A document nested deeper than any response of ours cannot be one (RecursionError).
         reason = exc if isinstance(exc, InvalidSignatureError) else "no es una respuesta."

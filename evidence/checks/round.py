@@ -42,6 +42,11 @@ class ExpectedCase:
     total: Decimal
 
 
+def case_key(caso: str | None) -> str:
+    """A case id as rows name it: compared without regard to case or surrounding spaces."""
+    return (caso or "").strip().upper()
+
+
 @dataclass(frozen=True)
 class RoundAviso:
     folio: str
@@ -62,6 +67,17 @@ class Round:
 
     def case_of_worker(self, nss: str) -> ExpectedCase | None:
         return self._by_nss.get(nss)
+
+    @functools.cached_property
+    def _by_key(self) -> dict[str, ExpectedCase]:
+        by_key: dict[str, ExpectedCase] = {}
+        for case in self.cases:
+            by_key.setdefault(case_key(case.caso), case)  # the first of a repeated id, as before
+        return by_key
+
+    def case_named(self, key: str) -> ExpectedCase | None:
+        """The case whose id has the :func:`case_key` ``key``."""
+        return self._by_key.get(key)
 
     def section(self, seccion: str) -> tuple[ExpectedCase, ...]:
         return tuple(case for case in self.cases if case.seccion == seccion)

@@ -19,13 +19,12 @@ from evidence.checks.calculations import (
     MUESTRA,
     STEPS,
     Row,
-    case_key,
     differs,
     filled,
     grouped,
     written_values,
 )
-from evidence.checks.round import ExpectedCase, Round
+from evidence.checks.round import ExpectedCase, Round, case_key
 from evidence.tabs.calculations import CalculationsTab, EvaluacionRow, MuestraRow
 
 ABSENT = "—"  # a subperiod one side has and the other has not

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Iterator
 from typing import cast
 
 from zlib_ng import zlib_ng
@@ -44,27 +45,51 @@ class Archive(zipfile.ZipFile):
         NotImplementedError or one of INFLATE_ERRORS when it cannot be read. Inflation never
         produces more than the declared size plus one byte, so a bomb costs nothing.
         """
+        return b"".join(self.stream_member(info, limit, info.file_size + 1))
+
+    def stream_member(self, info: zipfile.ZipInfo, limit: int, chunk: int) -> Iterator[bytes]:
+        """The member's bytes in pieces of at most ``chunk`` bytes, never all held at once.
+
+        Raises as :meth:`read_member` does; a size or CRC that differs from the directory is
+        raised after the last piece, so a consumer that acts on the pieces as they come must
+        wait for the end before trusting what it saw.
+        """
         if info.file_size > limit:
             raise MemberTooLarge(info.filename)
-        data = self._inflate(info, info.file_size + 1)
-        if len(data) != info.file_size or zlib_ng.crc32(data) != info.CRC:
+        size, crc = 0, 0
+        for piece in self._pieces(info, chunk, info.file_size + 1):
+            size += len(piece)
+            if size > info.file_size:
+                break
+            crc = zlib_ng.crc32(piece, crc)
+            yield piece
+        if size != info.file_size or crc != info.CRC:
             raise zipfile.BadZipFile(f"{info.filename}: size or CRC differs from the directory")
-        return data
 
     def read_head(self, info: zipfile.ZipInfo, size: int) -> bytes:
         """Up to ``size`` bytes from the start of the member, inflating no further than that."""
-        return self._inflate(info, size)
+        return next(self._pieces(info, size, size), b"")
 
-    def _inflate(self, info: zipfile.ZipInfo, max_length: int) -> bytes:
+    def _pieces(self, info: zipfile.ZipInfo, chunk: int, total: int) -> Iterator[bytes]:
+        """The member's first ``total`` bytes at most, inflated ``chunk`` bytes at a time."""
         if info.flag_bits & _ENCRYPTED:
             raise NotImplementedError(f"{info.filename} is encrypted")
         raw = self._raw(info)
         if info.compress_type == zipfile.ZIP_STORED:
-            return bytes(raw[:max_length])
-        if info.compress_type == zipfile.ZIP_DEFLATED:
-            data: bytes = zlib_ng.decompressobj(-15).decompress(raw, max_length)
-            return data
-        raise NotImplementedError(f"{info.filename}: compression {info.compress_type}")
+            for start in range(0, min(len(raw), total), chunk):
+                yield bytes(raw[start : min(start + chunk, total)])
+            return
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise NotImplementedError(f"{info.filename}: compression {info.compress_type}")
+        inflater = zlib_ng.decompressobj(-15)
+        pending: bytes | memoryview = raw
+        while total and not inflater.eof:
+            piece: bytes = inflater.decompress(pending, min(chunk, total))
+            if not piece:
+                return  # a truncated stream: the caller's size check reports it
+            total -= len(piece)
+            yield piece
+            pending = inflater.unconsumed_tail
 
     def _raw(self, info: zipfile.ZipInfo) -> memoryview:
         start = info.header_offset

@@ -20,7 +20,8 @@ _MSODRAWINGGROUP = 0x00EB
 _MSODRAWING = 0x00EC
 _OBJ = 0x005D
 _MULRK = 0x00BD
-# Records that carry a cell value, each starting with its row and column.
+# Records that carry a cell value, each starting with its row and column. BLANK, MULBLANK and ROW
+# records carry formatting alone: calamine builds no cell for them, so they are not counted.
 _VALUE_CELLS = frozenset({0x0203, 0x027E, 0x00FD, 0x0204, 0x0006, 0x0205, 0x00D6})
 _BIFF8 = 0x0600
 

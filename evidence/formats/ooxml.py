@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from xml.parsers import expat
 
@@ -22,14 +23,15 @@ from evidence.formats.cells import Rows, open_cells, sheet_rows
 from evidence.formats.container import PlacedImage, PlacedObject
 from evidence.formats.detect import DAMAGED, ZIP_ERRORS, WorkbookFormat, format_error
 from evidence.formats.embedded import EmbeddedUnreadable, unwrap_payload
-from evidence.formats.grid import DtdFound, GridTooLarge, check_sheet_grid
-from evidence.formats.richdata import RichDataParts, picture_of_vm
-from evidence.formats.safexml import XmlRejected, check_prolog, parse_xml
+from evidence.formats.grid import GridTooLarge, check_sheet_grid
+from evidence.formats.richdata import RichDataParts, cell_value_metadata, picture_of_vm
+from evidence.formats.safexml import DtdFound, XmlRejected, check_prolog, parse_xml
 from evidence.limits import (
     SHEET_MAX_COLUMNS,
     SHEET_MAX_ROWS,
     XLSX_MAX_ENTRIES,
     XLSX_MAX_PART_BYTES,
+    XLSX_MAX_SHEET_BYTES,
     XLSX_MAX_TOTAL_BYTES,
     XLSX_MAX_TREE_PART_BYTES,
     XML_PROLOG_MAX_BYTES,
@@ -39,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # The workbook's relationships to the parts that place pictures in cells, in RichDataParts' order.
 _RICH_DATA_RELATIONSHIPS = ("sheetMetadata", "rdRichValue", "rdRichValueStructure", "richValueRel")
+# Sheet parts are streamed this many inflated bytes at a time, never held whole.
+_SHEET_CHUNK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class XlsxContainer:
         self._workbook_rels = workbook_rels
         self._sheets = sheets
         self._cells: python_calamine.CalamineWorkbook | None = None
+        self._rows: dict[str, Rows] = {}
         self._cell_pictures: dict[int, str] | None = None
 
     @property
@@ -121,11 +126,21 @@ class XlsxContainer:
                 found.append(self._image(targets.get(blip_id, blip_id)))
         pictures = self._pictures_in_cells()
         if pictures:
-            for cell in _parse_part(self._zip, self._sheets[sheet]).iter("{*}c"):
-                vm = cell.get("vm")
-                if vm and vm.isdigit() and int(vm) in pictures:
+            for vm in self._value_metadata(self._sheets[sheet]):
+                if vm.isdigit() and int(vm) in pictures:
                     found.append(self._image(pictures[int(vm)]))
         return found
+
+    def _value_metadata(self, part: str) -> list[str]:
+        """The ``vm`` of each cell of a sheet part that has one, streamed: a sheet formatted down
+        to its last row is far larger than any part this reader holds as a tree."""
+        try:
+            return cell_value_metadata(self._sheet_chunks(part)())
+        except DtdFound as exc:
+            raise _unsafe_part(part) from exc
+        except expat.ExpatError as exc:
+            damaged = DAMAGED.format(f"la parte «{part}»: el XML está mal formado")
+            raise FindingError(finding(Code.WB_FORMAT, damaged)) from exc
 
     def _image(self, part: str) -> PlacedImage:
         data = b""  # a dangling reference is an image that does not decode
@@ -164,10 +179,22 @@ class XlsxContainer:
         )
 
     def rows(self, sheet: str, tab: int) -> Rows:
-        self._check_grid(sheet, tab)
-        if self._cells is None:
-            self._cells = open_cells(self._data)
-        return sheet_rows(self._cells, sheet, tab)
+        if sheet not in self._rows:
+            self._check_grid(sheet, tab)
+            if self._cells is None:
+                self._cells = open_cells(self._data)
+            self._rows[sheet] = sheet_rows(self._cells, sheet, tab)
+        return self._rows[sheet]
+
+    def _sheet_chunks(self, part: str) -> Callable[[], Iterator[bytes]]:
+        """The sheet part's bytes from the start on each call; a broken member is a finding."""
+        info = self._zip.getinfo(part)
+
+        def chunks() -> Iterator[bytes]:
+            with _reading(part):
+                yield from self._zip.stream_member(info, XLSX_MAX_SHEET_BYTES, _SHEET_CHUNK_BYTES)
+
+        return chunks
 
     def _picture_blips(self, drawing: str) -> Iterator[str]:
         root = _parse_part(self._zip, drawing)
@@ -183,7 +210,7 @@ class XlsxContainer:
     def _check_grid(self, sheet: str, tab: int) -> None:
         part = self._sheets[sheet]
         try:
-            check_sheet_grid(_read(self._zip, part, XLSX_MAX_PART_BYTES))
+            check_sheet_grid(self._sheet_chunks(part))
         except GridTooLarge as exc:
             raise FindingError(
                 finding(
@@ -203,9 +230,11 @@ class XlsxContainer:
             ) from exc
 
 
-def _read(archive: Archive, name: str, limit: int) -> bytes:
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Turns what reading part ``name`` from the zip raises into the finding that explains it."""
     try:
-        return archive.read_member(archive.getinfo(name), limit)
+        yield
     except MemberTooLarge as exc:
         raise FindingError(
             finding(
@@ -214,6 +243,11 @@ def _read(archive: Archive, name: str, limit: int) -> bytes:
         ) from exc
     except ZIP_ERRORS as exc:
         raise FindingError(finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{name}»"))) from exc
+
+
+def _read(archive: Archive, name: str, limit: int) -> bytes:
+    with _reading(name):
+        return archive.read_member(archive.getinfo(name), limit)
 
 
 def _unsafe_part(name: str) -> FindingError:
@@ -273,16 +307,8 @@ def _check_entries(archive: Archive) -> None:
         )
     if len({info.filename for info in infos}) != len(infos):
         raise FindingError(finding(Code.WB_FORMAT, DAMAGED.format("tiene partes repetidas")))
-    if sum(info.file_size for info in infos) > XLSX_MAX_TOTAL_BYTES or any(
-        info.file_size > XLSX_MAX_PART_BYTES for info in infos
-    ):
-        raise FindingError(
-            finding(
-                Code.WB_SIZE,
-                "El contenido del libro es demasiado grande al descomprimirse (posible bomba zip); "
-                "no se leyó.",
-            )
-        )
+    if any(info.file_size > XLSX_MAX_SHEET_BYTES for info in infos):
+        raise _zip_bomb()  # larger than any part may be; the rest is judged once sheets are known
     # Every part that looks like XML, whatever its name: relationships may point anywhere. A
     # few hundred bytes tell a picture from XML, so only XML is inflated as far as its prolog.
     for info in infos:
@@ -296,6 +322,23 @@ def _check_entries(archive: Archive) -> None:
             raise FindingError(
                 finding(Code.WB_FORMAT, DAMAGED.format(f"la parte «{info.filename}»"))
             ) from exc
+
+
+def _zip_bomb() -> FindingError:
+    return FindingError(
+        finding(
+            Code.WB_SIZE,
+            "El contenido del libro es demasiado grande al descomprimirse (posible bomba zip); "
+            "no se leyó.",
+        )
+    )
+
+
+def _check_sizes(archive: Archive, sheet_parts: set[str]) -> None:
+    """Every part but the worksheets (which are streamed) is held whole when read: bound them."""
+    held = [info.file_size for info in archive.infolist() if info.filename not in sheet_parts]
+    if sum(held) > XLSX_MAX_TOTAL_BYTES or any(size > XLSX_MAX_PART_BYTES for size in held):
+        raise _zip_bomb()
 
 
 def _foreign_zip(names: set[str], filename: str | None) -> FindingError:
@@ -338,4 +381,5 @@ def open_xlsx(data: bytes, filename: str | None = None) -> XlsxContainer:
         name = sheet.get("name")
         if name and target in archive.NameToInfo:
             sheets[name] = str(target)
+    _check_sizes(archive, set(sheets.values()))
     return XlsxContainer(data, archive, workbook_rels, sheets)

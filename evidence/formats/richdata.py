@@ -9,8 +9,11 @@ leaves that cell without a picture rather than failing the sheet.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from evidence.formats.safexml import stream_elements
 
 XLRICHVALUE = "XLRICHVALUE"
 LOCAL_IMAGE_KEY = "_rvRel:LocalImageIdentifier"
@@ -88,4 +91,19 @@ def picture_of_vm(parts: RichDataParts) -> dict[int, str]:
         target = _at(parts.value_rel_targets, relations.get(value))
         if target:
             found[vm] = target
+    return found
+
+
+def cell_value_metadata(sheet: Iterable[bytes]) -> list[str]:
+    """The ``vm`` of each cell of a sheet part (streamed in chunks) that carries one, in order.
+
+    Raises as ``safexml.stream_elements`` does.
+    """
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "c" and "vm" in attrs:
+            found.append(attrs["vm"])
+
+    stream_elements(sheet, start)
     return found

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable, Iterable
+from xml.parsers import expat
 
 from lxml import etree
 
@@ -18,6 +20,10 @@ from evidence.limits import XML_PROLOG_MAX_BYTES
 
 class XmlRejected(Exception):
     """The document is not acceptable XML; the message is Spanish and fit for a finding."""
+
+
+class DtdFound(Exception):
+    """A streamed document declares a DTD or an entity."""
 
 
 _PARSER = etree.XMLParser(
@@ -85,6 +91,32 @@ def parse_xml(data: bytes) -> etree._Element:
     if root.getroottree().docinfo.internalDTD is not None:
         raise XmlRejected("el XML declara un DTD o entidades, que no se admiten")
     return root
+
+
+def _refuse_dtd(*_args: object) -> None:
+    raise DtdFound
+
+
+def stream_elements(
+    chunks: Iterable[bytes],
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+) -> None:
+    """Stream a document through expat, calling ``start`` (and ``end``) for each element.
+
+    For parts too large to hold as a tree; names are as written (``x:c``). Raises DtdFound at a
+    DTD or entity declaration, expat.ExpatError when the document is malformed, and whatever the
+    handlers raise, at once.
+    """
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    for chunk in chunks:
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
 
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*?\?>", re.DOTALL)

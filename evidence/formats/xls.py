@@ -38,6 +38,7 @@ class XlsContainer:
         self._book = book
         self._sheets = {sheet.name: sheet for sheet in book.sheets}
         self._cells: python_calamine.CalamineWorkbook | None = None
+        self._rows: dict[str, Rows] = {}
 
     @property
     def sheet_names(self) -> tuple[str, ...]:
@@ -76,13 +77,17 @@ class XlsContainer:
         return found
 
     def rows(self, sheet: str, tab: int) -> Rows:
-        # calamine reads every sheet of a BIFF workbook when it opens it, so all of them must fit;
-        # one that does not stops the cells of every tab, so the finding is the workbook's.
-        for other in self._book.sheets:
-            _check_grid(other)
         if self._cells is None:
+            # calamine reads every sheet of a BIFF workbook when it opens it, so all of them must
+            # fit; one that does not stops the cells of every tab, so the finding is the
+            # workbook's. Only cells with a value count: BLANK, MULBLANK and ROW records, which
+            # carry formatting alone, are not content (evidence.formats.biff).
+            for other in self._book.sheets:
+                _check_grid(other)
             self._cells = open_cells(self._data)
-        return sheet_rows(self._cells, sheet, tab)
+        if sheet not in self._rows:
+            self._rows[sheet] = sheet_rows(self._cells, sheet, tab)
+        return self._rows[sheet]
 
 
 def _check_grid(sheet: BiffSheet) -> None:

@@ -147,6 +147,22 @@ def _is_empty(value: CellValue) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def _holds(value: CellValue) -> bool:
+    """Not _is_empty, for the thousands of cells of a full tab."""
+    return type(value) is not str or bool(value.strip())
+
+
+def _getter(columns: list[int]) -> Callable[[list[CellValue]], tuple[CellValue, ...]]:
+    """A C-speed getter of the cells in ``columns`` of a row that has them all."""
+    get = operator.itemgetter(*columns)
+    return get if len(columns) > 1 else lambda row: (get(row),)
+
+
+def _cells(row: list[CellValue], columns: list[int]) -> list[CellValue]:
+    """The row's cells in ``columns``; a column past a short (hand-made) row is empty."""
+    return [row[c] if c < len(row) else "" for c in columns]
+
+
 @dataclass(frozen=True)
 class _Section:
     header_row: int
@@ -255,10 +271,11 @@ class _Table:
     def __init__(self, rows: Rows, section: _Section) -> None:
         others = [c for h, c in section.columns.items() if h != "Caso"]
         # Rows with something besides the Caso column; notes and blank lines are not records.
+        cells, width = _getter(others), max(others)
         self.indexes = [
             r
             for r in range(section.header_row + 1, section.end_row)
-            if any(c < len(rows[r]) and not _is_empty(rows[r][c]) for c in others)
+            if any(map(_holds, cells(rows[r]) if width < len(rows[r]) else _cells(rows[r], others)))
         ]
         self.rows = [rows[r] for r in self.indexes]
         self.columns = section.columns

@@ -33,11 +33,17 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 @dataclass(frozen=True)
 class JsonDocument:
-    """A parsed response: which zip and entry it came from, and the document itself."""
+    """A parsed response: which zip and entry it came from, and the document itself.
+
+    ``json_without_floats`` says that the text it was parsed from held no number with a fraction
+    or exponent, which lets its signature be checked without a walk over every value
+    (``rules.signing.canonical_json``); False when that is not known.
+    """
 
     zip_name: str
     path: str
     document: dict[str, Any]
+    json_without_floats: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"zip": self.zip_name, "path": self.path, "document": self.document}
@@ -107,22 +113,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"constante no válida en JSON: {name}")
 
 
-def _loads(raw: bytes) -> tuple[Any, str | None]:
-    """The parsed JSON, or why it cannot be parsed (in Spanish)."""
+class _Floats:
+    """A ``parse_float`` hook that notes whether the parser met a float at all."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, text: str) -> float:
+        self.seen = True
+        return float(text)
+
+
+def _loads(raw: bytes) -> tuple[Any, str | None, bool]:
+    """The parsed JSON, or why it cannot be parsed (in Spanish), and whether it held a float."""
+    floats = _Floats()
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant), None
+        document = json.loads(
+            raw.decode("utf-8-sig"), parse_constant=_reject_constant, parse_float=floats
+        )
     except UnicodeDecodeError:
-        return None, "no está codificado en UTF-8"
+        return None, "no está codificado en UTF-8", False
     except json.JSONDecodeError as exc:
-        return None, json_syntax_error(exc)
+        return None, json_syntax_error(exc), False
     except ValueError as exc:
-        return None, str(exc)  # _reject_constant's, in Spanish
+        return None, str(exc), False  # _reject_constant's, in Spanish
     except RecursionError:
-        return None, "anida objetos o listas a demasiada profundidad"
+        return None, "anida objetos o listas a demasiada profundidad", False
+    return document, None, floats.seen
 
 
 def _parse_document(zip_name: str, path: str, raw: bytes) -> JsonDocument | Finding:
-    document, reason = _loads(raw)
+    document, reason, floats = _loads(raw)
     if reason is not None:
         return finding(
             Code.T1_JSON_INVALID,
@@ -136,7 +157,7 @@ def _parse_document(zip_name: str, path: str, raw: bytes) -> JsonDocument | Find
             "(se esperaba un objeto JSON).",
             tab=TAB,
         )
-    return JsonDocument(zip_name, path, document)
+    return JsonDocument(zip_name, path, document, json_without_floats=not floats)
 
 
 def read_zip(file: EmbeddedFile) -> tuple[list[JsonDocument], list[Finding]]:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from evidence.checks import CheckResult
+from evidence.checks.calculations import STEPS, filled
+from evidence.tabs.calculations import MuestraRow
 from rules.testsets.generate import GeneratedTestSet
 from rules.workbook_template import HEADERS_EVALUACION, HEADERS_MUESTRAS
 from tests.evidence.checks.builder import (
@@ -257,3 +259,15 @@ def test_unreadable_section_blocks_and_stops_the_tab_checks() -> None:
     result = _check_rows(rows)
     assert codes(result) == ["T2-UNREADABLE"]
     assert result.verdict == "ilegible"
+
+
+def test_a_muestra_row_with_any_one_figure_is_filled_and_one_with_none_is_not() -> None:
+    figures = len(MuestraRow._fields) - 3  # all but row, caso and nss
+    assert not filled(MuestraRow._make([7, "M01", "12345678901", *[None] * figures]))
+    given = [step.given for step in STEPS] + [lambda r: r.seguro_danos, lambda r: r.total]
+    for position in range(figures):
+        values: list[Any] = [None] * figures
+        values[position] = Decimal(1)
+        row = MuestraRow._make([7, "M01", "12345678901", *values])
+        assert filled(row), MuestraRow._fields[3 + position]
+        assert sum(read(row) is not None for read in given) == 1  # each figure is one of those

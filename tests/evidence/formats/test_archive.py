@@ -102,3 +102,36 @@ def test_encrypted_and_unknown_compression_are_refused_as_zipfile_refuses_them()
     with pytest.raises(NotImplementedError, match="compression"):
         lzma.read_member(lzma.getinfo("a.xml"), 1 << 20)
     assert NotImplementedError in ZIP_ERRORS
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+@pytest.mark.parametrize("chunk", [1, 999, 1 << 20])
+def test_streamed_members_come_in_bounded_pieces_of_the_same_bytes(
+    compression: int, chunk: int
+) -> None:
+    archive = Archive(make_zip(MEMBERS, compression))
+    for info in archive.infolist():
+        pieces = list(archive.stream_member(info, 1 << 20, chunk))
+        assert b"".join(pieces) == MEMBERS[info.filename]
+        assert all(0 < len(piece) <= chunk for piece in pieces)
+
+
+def test_a_streamed_member_is_refused_before_its_first_piece_or_after_its_last() -> None:
+    archive = Archive(make_zip({"big.xml": b"a" * 10_000}))
+    with pytest.raises(MemberTooLarge):
+        next(archive.stream_member(archive.getinfo("big.xml"), 9_999, 100))
+
+    lying = Archive(
+        _patch_directory(make_zip({"bomb.xml": bytes(5_000_000)}), b"bomb.xml", 24, 100)
+    )
+    served = []
+    with pytest.raises(zipfile.BadZipFile, match="size or CRC"):
+        for piece in lying.stream_member(lying.getinfo("bomb.xml"), 1 << 20, 60):
+            served.append(piece)
+    assert sum(map(len, served)) <= 100  # never past what the directory declares
+
+    data = bytearray(make_zip({"a.xml": os.urandom(5_000)}, zipfile.ZIP_STORED))
+    data[100] ^= 0xFF
+    corrupt = Archive(bytes(data))
+    with pytest.raises(zipfile.BadZipFile, match="CRC"):
+        list(corrupt.stream_member(corrupt.getinfo("a.xml"), 1 << 20, 1_000))
