@@ -8,8 +8,9 @@
 TLS verifies the server's certificate and host name against the system CA store (``SSL_CERT_FILE``
 names another bundle); credentials are only ever sent inside TLS.
 
-A backend delivers a batch and reports one outcome per envelope as soon as it is known, so the
-relay can mark a row sent right after the server's 250 instead of after the whole batch.
+A backend delivers a stream of envelopes and reports one outcome per envelope as soon as it is
+known, so the relay can mark a row sent right after the server's 250 instead of after the whole
+batch.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +67,13 @@ Report = Callable[[Outcome], None]
 
 class MailBackend(Protocol):
     async def deliver(
-        self, envelopes: Iterable[Envelope], report: Report, *, deadline: float
+        self, envelopes: AsyncIterable[Envelope], report: Report, *, deadline: float
     ) -> None:
-        """Report exactly one outcome per envelope; envelopes not started before ``deadline``
-        (a ``time.monotonic()`` value) are reported ``NotAttempted``. ``envelopes`` may build
-        each one as it is taken: take them only when ready to send."""
+        """Report exactly one outcome per envelope, each as soon as it is known; envelopes not
+        started before ``deadline`` (a ``time.monotonic()`` value) are reported
+        ``NotAttempted``. ``envelopes`` builds each one as it is taken (and may claim more
+        rows on the way, judging by the outcomes reported so far): take them only when ready
+        to send, and take every one, even just to report it."""
 
 
 def _eml_name(message_id: str) -> str:
@@ -84,10 +87,10 @@ class FileBackend:
     directory: Path
 
     async def deliver(
-        self, envelopes: Iterable[Envelope], report: Report, *, deadline: float
+        self, envelopes: AsyncIterable[Envelope], report: Report, *, deadline: float
     ) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        for envelope in envelopes:
+        async for envelope in envelopes:
             if time.monotonic() >= deadline:
                 report(NotAttempted(envelope.ref))
                 continue
@@ -131,36 +134,46 @@ def _failure(envelope: Envelope, exc: Exception) -> Failed:
 
 
 class _Work:
-    """The envelopes a backend's sessions share.
+    """The envelopes a backend's sessions share: a bounded queue between the one task that
+    builds them and the sessions that send them.
 
-    A builder keeps up to ``ahead`` of them ready, one at a time and yielding in between, so
-    rendering happens while the sessions wait on the server; without it every session would
+    The builder keeps up to ``ahead`` of them ready, one at a time and yielding in between, so
+    building happens while the sessions wait on the server; without it every session would
     build its next message the moment its reply arrives, all of them at once, and the last
     would wait for all the others' builds. An envelope a session could not send (it failed
     to connect) goes back for the others.
     """
 
-    def __init__(self, envelopes: Iterable[Envelope], ahead: int) -> None:
-        self._source = iter(envelopes)
+    def __init__(self, envelopes: AsyncIterable[Envelope], ahead: int) -> None:
+        self._source = aiter(envelopes)
         self._ahead = ahead
         self._ready: deque[Envelope] = deque()
         self._returned: deque[Envelope] = deque()
         self._exhausted = False
+        self._stopping = False
         self._available = asyncio.Event()  # something was built, or nothing is left to build
-        self._room = asyncio.Event()  # a ready envelope was taken
+        self._room = asyncio.Event()  # a ready envelope was taken, or building should stop
 
     async def build_ahead(self) -> None:
         try:
-            while (envelope := next(self._source, None)) is not None:
+            while not self._stopping:
+                envelope = await anext(self._source, None)
+                if envelope is None:
+                    break
                 self._ready.append(envelope)
                 self._available.set()
                 await asyncio.sleep(0)  # read the servers' replies between two builds
-                while len(self._ready) >= self._ahead:
+                while len(self._ready) >= self._ahead and not self._stopping:
                     self._room.clear()
                     await self._room.wait()
         finally:
             self._exhausted = True
             self._available.set()
+
+    def stop(self) -> None:
+        """Build nothing more after the envelope in hand; ``rest`` reports the others."""
+        self._stopping = True
+        self._room.set()
 
     async def take(self) -> Envelope | None:
         while True:
@@ -178,10 +191,13 @@ class _Work:
         self._returned.append(envelope)
         self._available.set()
 
-    def rest(self) -> Iterator[Envelope]:
-        yield from self._returned
-        yield from self._ready
-        yield from self._source
+    async def rest(self) -> AsyncIterator[Envelope]:
+        while self._returned:
+            yield self._returned.popleft()
+        while self._ready:
+            yield self._ready.popleft()
+        async for envelope in self._source:
+            yield envelope
 
 
 class SmtpBackend:
@@ -194,7 +210,7 @@ class SmtpBackend:
         self.timeout = timeout
 
     async def deliver(
-        self, envelopes: Iterable[Envelope], report: Report, *, deadline: float
+        self, envelopes: AsyncIterable[Envelope], report: Report, *, deadline: float
     ) -> None:
         work = _Work(envelopes, ahead=self.connections)
         trouble: list[str] = []
@@ -203,14 +219,18 @@ class SmtpBackend:
             await asyncio.gather(
                 *(self._session(work, report, deadline, trouble) for _ in range(self.connections))
             )
-        finally:
+        except BaseException:
             builder.cancel()
             with suppress(asyncio.CancelledError):
-                await builder  # a failure to build surfaces here
+                await builder
+            raise
+        # Not cancelled: cancelling would end the source mid-build and lose what it holds.
+        work.stop()
+        await builder  # a failure to build surfaces here
         # Left over before the deadline: every session failed to connect, which counts as a
         # failed attempt (so backoff applies). After it: not an attempt at all.
         reason = trouble[-1] if trouble and time.monotonic() < deadline else None
-        for envelope in work.rest():
+        async for envelope in work.rest():
             if reason is None:
                 report(NotAttempted(envelope.ref))
             else:
@@ -232,7 +252,10 @@ class SmtpBackend:
     ) -> None:
         smtp: SMTP | None = None
         try:
-            while time.monotonic() < deadline and (envelope := await work.take()) is not None:
+            while (envelope := await work.take()) is not None:
+                if time.monotonic() >= deadline:  # waiting for it ran out the time: not started
+                    work.give_back(envelope)
+                    return
                 if smtp is None or not smtp.is_connected:
                     smtp = self._client()
                     try:

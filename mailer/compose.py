@@ -1,11 +1,14 @@
 """From an outbox row to the bytes a backend sends: render, attach, serialize.
 
 The message depends only on the row (its Date is the row's creation time, its Message-ID comes
-from the key), so a resend after a crash is the same message, byte for byte.
+from the key), so a resend after a crash is the same message, byte for byte. Reading the
+attachments (I/O, possibly a database query) is kept apart from building (CPU only), so the relay
+can read them once per batch away from its event loop.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -49,29 +52,39 @@ class QueuedEmail:
         )
 
 
-def message_bytes(email: QueuedEmail) -> bytes:
-    """Raises ValueError/LookupError/jinja2.TemplateError for a row that can never render, and
-    OSError when an attachment cannot be read now."""
+Files = Sequence[tuple[Attachment, bytes]]
+
+
+def read_files(email: QueuedEmail) -> list[tuple[Attachment, bytes]]:
+    """Each attachment of ``email`` with its bytes (OSError when the store cannot give them now)."""
+    return [(item, read_attachment(item)) for item in email.attachments]
+
+
+def message_bytes(email: QueuedEmail, files: Files) -> bytes:
+    """The message on the wire, from the row and its attachments' bytes (``read_files``).
+
+    Raises ValueError/LookupError/jinja2.TemplateError for a row that can never render.
+    """
     return mime_bytes(
         render(email.template, unseal(email.context)),
         sender=get_settings().mail_from,
         to=email.recipients,
         message_id=email.message_id,
         dated=email.created_at,
-        attachments=[(item, read_attachment(item)) for item in email.attachments],
+        attachments=files,
     )
 
 
 def compose(email: QueuedEmail) -> EmailMessage:
     """The row's message, e.g. to show staff what was sent."""
-    return parse_message(message_bytes(email))
+    return parse_message(message_bytes(email, read_files(email)))
 
 
-def envelope_for(email: QueuedEmail) -> Envelope:
+def envelope_for(email: QueuedEmail, files: Files) -> Envelope:
     return Envelope(
         ref=email.id,
         message_id=email.message_id,
         sender=parse_mailbox(get_settings().mail_from).addr_spec,
         recipients=tuple(parse_mailbox(r).addr_spec for r in email.recipients),
-        data=message_bytes(email),
+        data=message_bytes(email, files),
     )

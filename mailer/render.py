@@ -47,6 +47,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the code: no stat of each file per render
     )
     env.filters.update(fecha=_local_date, fecha_hora=_local_datetime, dinero=dinero)
     return env

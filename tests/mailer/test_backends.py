@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
@@ -44,10 +45,15 @@ def _envelopes(count: int) -> list[Envelope]:
     ]
 
 
+async def _stream(envelopes: list[Envelope]) -> AsyncIterator[Envelope]:
+    for envelope in envelopes:
+        yield envelope
+
+
 def _deliver(backend, envelopes, *, deadline: float | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     ends = time.monotonic() + 30 if deadline is None else deadline
-    asyncio.run(backend.deliver(envelopes, outcomes.append, deadline=ends))
+    asyncio.run(backend.deliver(_stream(envelopes), outcomes.append, deadline=ends))
     return outcomes
 
 
@@ -202,3 +208,38 @@ def test_a_refusal_leaves_the_session_usable_for_the_next_messages(smtp_port):
         Delivered(2),
     ]
     assert sink.sessions == 1
+
+
+async def _slowly(envelopes: list[Envelope], seconds: float) -> AsyncIterator[Envelope]:
+    """A source that takes a while to build each envelope, as the relay's does."""
+    for envelope in envelopes:
+        await asyncio.sleep(seconds)
+        yield envelope
+
+
+def test_a_deadline_mid_build_still_reports_every_envelope_once(smtp_server, smtp_port):
+    backend = SmtpBackend(SmtpConfig("127.0.0.1", smtp_port), connections=2, timeout=5)
+    outcomes: list[Outcome] = []
+    # Building is the slow part here: when time runs out, an envelope is being built.
+    source = _slowly(_envelopes(12), 0.05)
+    asyncio.run(backend.deliver(source, outcomes.append, deadline=time.monotonic() + 0.25))
+    assert sorted(o.ref for o in outcomes) == list(range(12))
+    delivered = [o.ref for o in outcomes if isinstance(o, Delivered)]
+    assert 0 < len(delivered) < 12
+    assert all(isinstance(o, NotAttempted) for o in outcomes if o.ref not in delivered)
+    assert sorted(smtp_server.message_ids()) == sorted(
+        f"<m{n}@sia.infonavit.example>" for n in delivered
+    )
+
+
+def test_a_source_that_breaks_stops_delivery_with_its_error(smtp_server, smtp_backend):
+    async def breaks() -> AsyncIterator[Envelope]:
+        for envelope in _envelopes(2):
+            yield envelope
+        raise RuntimeError("no se pudo construir")
+
+    outcomes: list[Outcome] = []
+    with pytest.raises(RuntimeError, match="no se pudo construir"):
+        asyncio.run(smtp_backend.deliver(breaks(), outcomes.append, deadline=time.monotonic() + 30))
+    assert sorted(outcomes, key=lambda o: o.ref) == [Delivered(0), Delivered(1)]
+    assert len(smtp_server.received) == 2

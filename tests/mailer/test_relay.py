@@ -3,7 +3,7 @@
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterable
 from datetime import timedelta
 from email import policy as email_policy
 from email.parser import BytesParser
@@ -15,7 +15,7 @@ from core.db import SessionFactory, make_engine
 from mailer import dead_letters, queue_email, requeue, store_attachment
 from mailer.attachments import read_attachment
 from mailer.backends import Delivered, Envelope, Failed, FileBackend, Report
-from mailer.compose import QueuedEmail, compose, message_bytes
+from mailer.compose import QueuedEmail, compose, message_bytes, read_files
 from mailer.relay import RelayPolicy, backoff_delay, claim_batch, relay_once
 from mailer.render import render
 from schema import OutboxEmail, OutboxStatus
@@ -171,12 +171,12 @@ def test_a_relay_whose_claim_was_taken_over_cannot_mark_the_row(factory, policy,
         """Hangs past the claim timeout; meanwhile another relay takes the row over."""
 
         async def deliver(
-            self, envelopes: Iterable[Envelope], report: Report, *, deadline: float
+            self, envelopes: AsyncIterable[Envelope], report: Report, *, deadline: float
         ) -> None:
             clock.advance(seconds=31)
             taken = await asyncio.to_thread(relay_once, factory, successor, policy, clock=clock)
             assert (taken.claimed, taken.sent) == (1, 1)
-            for envelope in envelopes:
+            async for envelope in envelopes:
                 report(Failed(envelope.ref, "421 timed out", permanent=False))
 
     stats = relay_once(factory, Stalled(), policy, clock=clock)
@@ -307,7 +307,9 @@ def test_file_backend_writes_one_eml_per_message_that_parses_back(factory, polic
             assert parsed[header] == original[header]
         for kind in ("plain", "html"):
             assert body(parsed, kind) == body(original, kind)
-        assert path.read_bytes() == message_bytes(email)  # what SMTP would have carried
+        assert path.read_bytes() == message_bytes(
+            email, read_files(email)
+        )  # what SMTP would have carried
 
 
 class Recorder:
@@ -318,9 +320,9 @@ class Recorder:
         self.lock = threading.Lock()
 
     async def deliver(
-        self, envelopes: Iterable[Envelope], report: Report, *, deadline: float
+        self, envelopes: AsyncIterable[Envelope], report: Report, *, deadline: float
     ) -> None:
-        for envelope in envelopes:
+        async for envelope in envelopes:
             with self.lock:
                 self.refs.append(envelope.ref)
             report(Delivered(envelope.ref))
