@@ -15,14 +15,16 @@ keep-alive connection to `sia web --workers 1` (one request at a time needs one 
    page, on pages reached through «Siguiente» and on pages deep in the table (a cursor in the
    middle and near the end); goal p95 ≤ 100 ms overall and for every filter;
 2. the certification page (/panel/certificaciones/{folio}) of the really examined ones; goal
-   p95 ≤ 150 ms (reported as not available while the page answers 404);
+   p95 ≤ 150 ms;
 
 then requests per second of the same mix from eight concurrent clients on
 `sia web --workers 2`, as production runs it, and the ``EXPLAIN (ANALYZE, BUFFERS)`` of every
 query the queue sends, captured from the engine. On each server the sign-in form, which reads
 no table, gives the baseline of any page.
 
-Exits 1 when a goal is missed. The database is dropped at the end, whatever happens.
+Every figure is recorded with ``bench.report`` beside its goal (issue 12), named with the number
+of certifications loaded. Exits 1 when a goal is missed. The database is dropped at the end,
+whatever happens.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.report import record
 from bench.support import (
     free_port,
     libpq_url,
@@ -512,24 +515,16 @@ def _report(
     what: str, timings: dict[str, list[float]], goal: float, failures: list[str], each: bool
 ) -> None:
     every = [ms for samples in timings.values() for ms in samples]
-    p50, p95 = statistics.median(every), _percentile(every, 95)
-    met = p95 <= goal
-    print(
-        f"{what}: {len(every):,} requests, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-        f"max {max(every):.1f} ms — goal p95 ≤ {goal:.0f} ms: {'met' if met else 'NOT met'}",
-        flush=True,
-    )
-    if not met:
+    p95 = _percentile(every, 95)
+    print(f"{what}: {len(every):,} requests, max {max(every):.1f} ms")
+    record(f"review_pages: {what}, p50", statistics.median(every), "ms")
+    if not record(f"review_pages: {what}, p95", p95, "ms", f"≤ {goal:.0f} ms", p95 <= goal):
         failures.append(f"{what} p95 {p95:.1f} ms")
     if each:
         for name, samples in timings.items():
             p95_each = _percentile(samples, 95)
-            flag = "" if p95_each <= goal else "  ← over the goal"
-            print(
-                f"  {name:<48} {len(samples):>4} req  p50 {statistics.median(samples):6.1f} ms"
-                f"  p95 {p95_each:6.1f} ms{flag}"
-            )
-            if p95_each > goal:
+            figure = f"review_pages: {what} «{name}», p95"
+            if not record(figure, p95_each, "ms", f"≤ {goal:.0f} ms", p95_each <= goal):
                 failures.append(f"{what} «{name}» p95 {p95_each:.1f} ms")
 
 
@@ -547,25 +542,22 @@ def _baseline(client: httpx.Client, workers: int) -> None:
     """What any page costs on this server: the sign-in form, which reads no table."""
     timings, _ = _measure(client, [("formulario", "/ingresar")], 60)
     p50 = statistics.median(timings["formulario"])
-    note = ""
+    record(f"review_pages: baseline, sign-in form on `sia web --workers {workers}`, p50", p50, "ms")
     if p50 > NAGLE_MS:
-        note = (
-            " — every response waits for the client's delayed ACK: uvicorn's --workers N "
+        print(
+            "  every response waits for the client's delayed ACK: uvicorn's --workers N "
             "leaves TCP_NODELAY off on accepted sockets (Kludex/uvicorn#3149)"
         )
-    print(f"baseline, sign-in form on `sia web --workers {workers}`: p50 {p50:.1f} ms{note}")
 
 
 def _certification_page(
-    client: httpx.Client, folios: list[str], total: int, failures: list[str]
+    client: httpx.Client, folios: list[str], total: int, failures: list[str], scale: str
 ) -> None:
     pages = [("certificación", f"/panel/certificaciones/{folio}") for folio in folios]
     _measure(client, pages, len(pages))  # warm-up
     timings, statuses = _measure(client, pages, total)
-    what = "certification page /panel/certificaciones/{folio}"
-    if set(statuses) == {404}:
-        print(f"{what}: answers 404 — not available yet, not measured")
-    elif set(statuses) != {200}:
+    what = f"certification page /panel/certificaciones/{{folio}}, {scale}"
+    if set(statuses) != {200}:
         failures.append(f"certification page answered {dict(statuses)}")
         print(f"{what} answered {dict(statuses)}")
     else:
@@ -606,11 +598,8 @@ def _bench(args: argparse.Namespace, database: str, work: Path) -> list[str]:
     install_sender(lambda task, args: None)  # no broker: what commits queue goes nowhere
     failures: list[str] = []
     started = time.perf_counter()
-    print(
-        f"review pages: {os.cpu_count()} cores; goals p95 ≤ "
-        f"{QUEUE_GOAL_MS:.0f} ms (queue, any filter, any page) and ≤ "
-        f"{CERTIFICATION_GOAL_MS:.0f} ms (certification page)"
-    )
+    print(f"review pages: {os.cpu_count()} cores")
+    scale = f"{args.rows:,} certifications"
     upgrade(sqlalchemy_url(database))
     now = datetime.now(UTC)
     print(f"loading {args.rows:,} certifications …", flush=True)
@@ -636,19 +625,20 @@ def _bench(args: argparse.Namespace, database: str, work: Path) -> list[str]:
         timings, statuses = _measure(client, urls, max(args.requests, len(urls)))
         if set(statuses) != {200}:
             failures.append(f"queue answered {dict(statuses)}")
-        _report("queue /panel", timings, QUEUE_GOAL_MS, failures, each=True)
-        _certification_page(client, folios, max(args.requests // 4, len(folios)), failures)
+        _report(f"queue /panel, {scale}", timings, QUEUE_GOAL_MS, failures, each=True)
+        total = max(args.requests // 4, len(folios))
+        _certification_page(client, folios, total, failures, scale)
         client.close()
     with _server(env, 2, work) as base:
         client = _sign_in(base)
         _baseline(client, 2)
         rate = _throughput(base, client.cookies, [url for _, url in urls], args.requests)
-        print(
-            f"queue throughput on `sia web --workers 2`: {rate:.0f} requests/s from "
-            f"{CLIENTS} concurrent clients ({os.cpu_count()} cores shared by server, "
-            "database and clients)",
-            flush=True,
+        record(
+            f"review_pages: queue throughput on `sia web --workers 2`, {CLIENTS} clients, {scale}",
+            rate,
+            "requests/s",
         )
+        print(f"  {os.cpu_count()} cores shared by server, database and clients")
         client.close()
     print("query plans of the queue (EXPLAIN (ANALYZE, BUFFERS), statements as sent):")
     _plans(database, variants)
