@@ -42,7 +42,7 @@ lock:
 # Every bench runs even when an earlier one misses its goal; the last step prints the run's figures
 # beside the previous run's (var/bench.json, var/bench-previous.json) and fails if a goal was missed.
 BENCHES := cli_help retention testsets evidence_read evidence_check mail_relay upload_verdict \
-	deadline_scan review_pages load avisos_import avisos_service
+	deadline_scan review_pages load avisos_import avisos_service scale_out
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.report --start

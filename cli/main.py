@@ -23,6 +23,7 @@ from cli.relationships import relationships_group
 from cli.retention import retention
 from cli.run import run
 from cli.staff import create_staff, staff_token
+from cli.storage import storage_group
 from cli.testset import testset_group
 
 
@@ -50,6 +51,7 @@ for command in (
     evidence,
     relationships_group,
     retention,
+    storage_group,
     testset_group,
 ):
     sia.add_command(command)

@@ -13,6 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, SecretStr, model_validator
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     result_backend: str = ""
     mail_url: str = ""
     storage_dir: Path | None = None
+    # Where stored files (evidence, screenshots, acuses, attachments) live: "database" keeps them
+    # in PostgreSQL, which every machine already shares; "filesystem" under the storage dir, which
+    # every machine must then share. Unset: "database" on PostgreSQL, "filesystem" on SQLite.
+    blob_store: Literal["database", "filesystem"] | None = None
     secret_key: SecretStr | None = None
     # The back office's Ed25519 key that signs avisos responses (PKCS#8 PEM). Production points
     # this at a provisioned file; the embedded default generates one under the storage dir.
@@ -95,6 +100,17 @@ class Settings(BaseSettings):
             self.mail_url = f"file://{self.var_dir / 'mail'}"
         if self.storage_dir is None:
             self.storage_dir = self.var_dir / "storage"
+        # The URL's dialect, before any "+driver" (postgresql+psycopg://…).
+        on_postgresql = self.database_url.partition(":")[0].partition("+")[0] == "postgresql"
+        if self.blob_store is None:
+            self.blob_store = "database" if on_postgresql else "filesystem"
+        elif self.blob_store == "database" and not on_postgresql:
+            # SQLite has one writer at a time: a blob written on its own connection while the
+            # caller's transaction holds the write lock would wait for it forever.
+            raise ValueError(
+                "SIA_BLOB_STORE=database requiere PostgreSQL; con SQLite los archivos se guardan "
+                "en el directorio de almacenamiento (SIA_BLOB_STORE=filesystem)."
+            )
         proxies = [p.strip() for p in self.forwarded_allow_ips.split(",") if p.strip()]
         for proxy in proxies:
             try:

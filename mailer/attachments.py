@@ -1,4 +1,4 @@
-"""Attachments live as files under the storage dir; outbox rows only point at them.
+"""Attachments live in the blob store; outbox rows only point at them.
 
 Bytes are stored content-addressed by core.storage (``adjuntos/ab/abcdef…``), so the same
 test-set file sent twice is stored once and a row stays a few hundred bytes whatever it carries.
@@ -7,10 +7,10 @@ test-set file sent twice is stored once and a row stays a few hundred bytes what
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
-from core.storage import blob_path, read_blob, store_blob
+from core.storage import blob_exists, read_blob, store_blob
 
 ATTACHMENTS_DIR = "adjuntos"
 
@@ -19,7 +19,7 @@ ATTACHMENTS_DIR = "adjuntos"
 class Attachment:
     filename: str  # as the recipient sees it; any Unicode
     content_type: str  # e.g. "application/json"
-    path: str  # relative to the storage dir, with forward slashes
+    path: str  # the blob's key (its path relative to a storage dir), with forward slashes
 
     def __post_init__(self) -> None:
         if not self.filename or any(c in self.filename for c in "/\\\r\n"):
@@ -47,8 +47,8 @@ class Attachment:
         return cls(data["filename"], data["content_type"], data["path"])
 
 
-def attachment_file(attachment: Attachment) -> Path:
-    return blob_path(attachment.path)
+def attachment_stored(attachment: Attachment) -> bool:
+    return blob_exists(attachment.path)
 
 
 def read_attachment(attachment: Attachment) -> bytes:
@@ -56,5 +56,5 @@ def read_attachment(attachment: Attachment) -> bytes:
 
 
 def store_attachment(data: bytes, filename: str, content_type: str) -> Attachment:
-    """Store ``data`` under the storage dir (once per content) and describe it as an attachment."""
+    """Store ``data`` in the blob store (once per content) and describe it as an attachment."""
     return Attachment(filename, content_type, store_blob(data, ATTACHMENTS_DIR))

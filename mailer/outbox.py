@@ -19,7 +19,7 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.enqueue import enqueue_after_commit
 from mailer.addresses import message_id_for, parse_mailbox
-from mailer.attachments import Attachment, attachment_file, store_attachment
+from mailer.attachments import Attachment, attachment_stored, store_attachment
 from mailer.catalog import context_to_json
 from mailer.secrets import seal
 from schema import OutboxEmail, OutboxStatus
@@ -55,8 +55,8 @@ def queue_email(
         raise ValueError("an email needs at least one recipient")
     recipients = [str(parse_mailbox(address)) for address in to]
     for attachment in attachments:
-        if not attachment_file(attachment).is_file():
-            raise FileNotFoundError(f"attachment {attachment.path!r} is not in the storage dir")
+        if not attachment_stored(attachment):
+            raise FileNotFoundError(f"attachment {attachment.path!r} is not in the blob store")
 
     existing = _by_key(session, key)
     if existing is not None:

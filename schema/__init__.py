@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from evidence.verdict import Verdict  # the domain's enum, stored as is in evidence_submissions
 from schema.audit import GENESIS_HASH, AuditEvent, AuditHead
 from schema.avisos import Aviso, AvisoClase, AvisoDownload
+from schema.blobs import Blob
 from schema.calendar import NonWorkingDay
 from schema.certifications import Certification, CertificationState, TestSet
 from schema.clocks import (
@@ -56,6 +57,7 @@ __all__ = [
     "Aviso",
     "AvisoClase",
     "AvisoDownload",
+    "Blob",
     "BrowserSession",
     "CaptchaChallenge",
     "Certification",

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from core.keys import avisos_keypair
-from core.storage import blob_path, read_blob
+from core.storage import BlobMissing, read_blob
 from evidence.cfdi_fields import ShownCfdi, show_cfdi
 from evidence.checks.explain import CaseExplanation, explain_round
 from evidence.checks.json_responses import response_problem
@@ -504,7 +504,7 @@ def certification_view(session: Session, folio: str, now: datetime) -> Certifica
 
 @dataclass(frozen=True)
 class StoredFile:
-    path: Path
+    data: bytes
     media_type: str
     name: str
 
@@ -514,13 +514,14 @@ def workbook_file(session: Session, submission_id: int) -> StoredFile | None:
     submission = session.get(EvidenceSubmission, submission_id)
     if submission is None:
         return None
-    path = blob_path(submission_blob(submission))
-    if not path.is_file():
+    try:
+        data = read_blob(submission_blob(submission))
+    except BlobMissing:
         return None
     # An upload refused before its format was recognised is served as plain bytes.
     kind = (submission.reading or {}).get("format") or ""
     return StoredFile(
-        path, WORKBOOK_TYPES.get(kind, "application/octet-stream"), submission.original_name
+        data, WORKBOOK_TYPES.get(kind, "application/octet-stream"), submission.original_name
     )
 
 
@@ -537,8 +538,12 @@ def screenshot_file(
     relative = (thumbnail and item.get("miniatura")) or item.get("archivo")
     if not isinstance(relative, str) or not relative.startswith(("capturas/", "miniaturas/")):
         return None
-    path = blob_path(relative)
-    media_type = IMAGE_TYPES.get(path.suffix.lower())
-    if media_type is None or not path.is_file():
+    key = PurePosixPath(relative)
+    media_type = IMAGE_TYPES.get(key.suffix.lower())
+    if media_type is None:
         return None
-    return StoredFile(path, media_type, item.get("nombre") or path.name)
+    try:
+        data = read_blob(relative)
+    except BlobMissing:
+        return None
+    return StoredFile(data, media_type, item.get("nombre") or key.name)

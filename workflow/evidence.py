@@ -24,7 +24,7 @@ from core.config import get_settings
 from core.db import SessionFactory
 from core.enqueue import enqueue_after_commit
 from core.keys import avisos_keypair
-from core.storage import read_blob, store_blob
+from core.storage import BlobTooLarge, blob_key, read_blob, store_blob
 from evidence.examination import Examination, RoundDocuments
 from evidence.findings import Finding as ReadFinding
 from evidence.formats.images import DecodedImage, ImageRejected, thumbnail
@@ -167,7 +167,7 @@ def receive_evidence(
 
 
 def submission_blob(submission: EvidenceSubmission) -> str:
-    return f"evidencias/{submission.sha256[:2]}/{submission.sha256}"
+    return blob_key("evidencias", submission.sha256)
 
 
 @dataclass(frozen=True)
@@ -235,11 +235,14 @@ def _store_screenshot(image: DecodedImage) -> dict[str, str | None]:
         # animated PNG) is shown full size rather than failing the whole upload.
         logger.warning("no thumbnail for screenshot %s", image.name, exc_info=True)
         miniatura = None
-    return {
-        "archivo": store_blob(image.data, "capturas", f".{image.format}"),
-        "miniatura": miniatura,
-        "nombre": image.name,
-    }
+    try:
+        archivo: str | None = store_blob(image.data, "capturas", f".{image.format}")
+    except BlobTooLarge:
+        # Pixels stored with little compression can outgrow the blob store inside a workbook
+        # that fits the upload limit; the reviewer is then shown the thumbnail at full view.
+        logger.warning("screenshot %s too large to keep; thumbnail only", image.name)
+        archivo = miniatura
+    return {"archivo": archivo, "miniatura": miniatura, "nombre": image.name}
 
 
 def apply_examination(

@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import HTTPException, Path, Request, status
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -112,15 +112,15 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _served(stored: StoredFile | None, missing: str, *, download: bool) -> FileResponse:
+def _served(stored: StoredFile | None, missing: str, *, download: bool) -> Response:
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=missing)
     headers = {"Content-Disposition": _attachment(stored.name)} if download else None
-    return FileResponse(stored.path, media_type=stored.media_type, headers=headers)
+    return Response(stored.data, media_type=stored.media_type, headers=headers)
 
 
 @router.get("/panel/evidencias/{submission_id}/libro")
-def workbook(_staff: CurrentStaff, session: DbSession, submission_id: SubmissionId) -> FileResponse:
+def workbook(_staff: CurrentStaff, session: DbSession, submission_id: SubmissionId) -> Response:
     return _served(workbook_file(session, submission_id), NO_FILE, download=True)
 
 
@@ -130,7 +130,7 @@ def screenshot(
     session: DbSession,
     submission_id: SubmissionId,
     number: ScreenshotNumber,
-) -> FileResponse:
+) -> Response:
     found = screenshot_file(session, submission_id, number, thumbnail=False)
     return _served(found, NO_SCREENSHOT, download=False)
 
@@ -141,6 +141,6 @@ def screenshot_thumbnail(
     session: DbSession,
     submission_id: SubmissionId,
     number: ScreenshotNumber,
-) -> FileResponse:
+) -> Response:
     found = screenshot_file(session, submission_id, number, thumbnail=True)
     return _served(found, NO_SCREENSHOT, download=False)

@@ -7,16 +7,15 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pypdf
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import config
 from core.config import Settings
-from core.storage import blob_path
 from efirma.signing import SignedCadena, sign_with_efirma, verify_sello
 from efirma.trust import TrustStore, load_trust_store
 from schema import Document, DocumentKind, Organization, OrganizationKind
@@ -288,10 +287,17 @@ def test_issue_acuse_stores_the_pdf_and_records_it(
         data = acuse_bytes(stored)
     assert hashlib.sha256(data).hexdigest() == stored.sha256
     assert data == render_acuse_pdf(acuse)
-    assert blob_path(stored.storage_path).is_relative_to(settings.storage)
 
-    path: Path = blob_path(stored.storage_path)
-    path.chmod(0o644)  # stored files are read-only
-    path.write_bytes(data + b"%tampered\n")
+    tampered = data + b"%tampered\n"
+    if settings.blob_store == "database":
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE blobs SET data = :data WHERE key = :key"),
+                {"data": tampered, "key": stored.storage_path},
+            )
+    else:
+        path = settings.storage / stored.storage_path
+        path.chmod(0o644)  # stored files are read-only
+        path.write_bytes(tampered)
     with pytest.raises(ValueError, match="sha256"):
         acuse_bytes(stored)

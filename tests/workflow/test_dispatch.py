@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from core.clock import travel_to
 from core.config import get_settings
 from core.security import hash_password
-from core.storage import blob_path
+from core.storage import read_blob
 from mailer.render import RenderedEmail, render
 from mailer.secrets import unseal
 from rules.calendar import MEXICO_CITY
@@ -97,9 +97,9 @@ def test_first_round_is_generated_emailed_and_timed(settings, engine):
     names = {a["filename"] for a in email.attachments}
     assert names == {"set-de-pruebas.json", "plantilla-evidencias.xlsx", "llave-publica.pem"}
     sent_set = json.loads(
-        blob_path(
+        read_blob(
             next(a["path"] for a in email.attachments if a["filename"] == "set-de-pruebas.json")
-        ).read_bytes()
+        )
     )
     assert sent_set == test_set.document and "respuestas" not in json.dumps(sent_set)
     # One folio for the vendor: the email's is the file's, and the test set's own stays inside.

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from core.clock import travel_to
-from core.storage import blob_path
+from core.storage import BlobTooLarge, blob_exists, read_blob, store_blob
 from evidence.formats.images import ImageRejected
 from review.app import create_app
 from schema import (
@@ -56,8 +56,7 @@ def test_readable_workbook_is_accepted_and_starts_the_review(engine, folio):
     with Session(engine) as session:
         submission = session.get(EvidenceSubmission, body["id"])
         assert submission is not None
-        stored = blob_path(submission_blob(submission))
-        assert stored.read_bytes() == GOOD and not stored.stat().st_mode & 0o222  # immutable
+        assert read_blob(submission_blob(submission)) == GOOD
         assert submission.original_name == "Evidencias Ñandú.xlsx"
 
     assert examine(body["id"])["status"] == "aceptada"
@@ -76,7 +75,7 @@ def test_readable_workbook_is_accepted_and_starts_the_review(engine, folio):
         submission = session.get(EvidenceSubmission, body["id"])
         assert submission is not None and submission.reading is not None
         assert submission.reading["capturas"] and all(
-            blob_path(c["miniatura"]).exists() for c in submission.reading["capturas"]
+            blob_exists(c["miniatura"]) for c in submission.reading["capturas"]
         )
         actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert "evidence.uploaded" in actions and "certification.evidence_accepted" in actions
@@ -176,7 +175,26 @@ def test_a_screenshot_that_cannot_be_scaled_is_kept_without_thumbnail(engine, fo
         assert submission is not None and submission.reading is not None
         capturas = submission.reading["capturas"]
     assert capturas and all(c["miniatura"] is None for c in capturas)
-    assert all(blob_path(c["archivo"]).exists() for c in capturas)
+    assert all(blob_exists(c["archivo"]) for c in capturas)
+
+
+def test_a_screenshot_too_large_to_store_is_shown_by_its_thumbnail(engine, folio, monkeypatch):
+    def store(data: bytes, area: str, suffix: str = "") -> str:
+        if area == "capturas":
+            raise BlobTooLarge(f"{len(data)} bytes")
+        return store_blob(data, area, suffix)
+
+    monkeypatch.setattr("workflow.evidence.store_blob", store)
+    client = TestClient(create_app())
+    body = _upload(client, folio, GOOD).json()
+    assert examine(body["id"])["status"] == "aceptada"
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, body["id"])
+        assert submission is not None and submission.reading is not None
+        capturas = submission.reading["capturas"]
+    assert capturas and all(c["archivo"] == c["miniatura"] for c in capturas)
+    assert all(c["miniatura"].startswith("miniaturas/") for c in capturas)
+    assert all(blob_exists(c["miniatura"]) for c in capturas)
 
 
 def test_guessing_the_sia_password_is_throttled(engine, folio):

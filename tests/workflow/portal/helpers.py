@@ -181,13 +181,15 @@ def emailed_password(email: OutboxEmail) -> str:
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
-    """How many rows each table holds."""
+    """How many rows each table holds; stored files (``blobs``) aside: each is committed on its
+    own before the step that names it, and one a rolled-back step leaves is harmless."""
     with engine.connect() as connection:
         return {
             table.name: int(
                 connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             )
             for table in schema.metadata.sorted_tables
+            if table.name != "blobs"
         }
 
 
