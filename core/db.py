@@ -68,7 +68,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    # A web thread may hold two connections at once: its request's session and, while it stores
+    # a file in the blob store (core.storage), that write's own short transaction. Enough room
+    # for every thread to do so means no thread waits for a connection another waiting thread
+    # holds.
+    return make_engine(settings.database_url, max_overflow=max(10, 2 * settings.web_threads))
 
 
 @contextmanager
