@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
 from core.clock import utcnow
@@ -381,17 +382,26 @@ def _replace_automatic_findings(
             col(Finding.source) == FindingSource.AUTOMATICO,
         )
     )
-    session.add_all(
-        Finding(
-            submission_id=submission_id,
-            source=FindingSource.AUTOMATICO,
-            code=f.code.value,
-            severity=Severity(f.severity),
-            tab=f.tab,
-            case=f.case,
-            message=f.message,
-            expected=f.expected,
-            actual=f.actual,
-        )
-        for f in findings
+    if not findings:
+        return
+    # A Core insert of plain rows: a workbook can carry thousands of findings, and ORM objects
+    # for rows nobody reads back here cost most of the time of storing them.
+    created = utcnow()
+    session.execute(
+        insert(Finding),
+        [
+            {
+                "submission_id": submission_id,
+                "source": FindingSource.AUTOMATICO,
+                "code": f.code.value,
+                "severity": Severity(f.severity),
+                "tab": f.tab,
+                "case": f.case,
+                "message": f.message,
+                "expected": f.expected,
+                "actual": f.actual,
+                "created_at": created,
+            }
+            for f in findings
+        ],
     )
