@@ -1,7 +1,8 @@
 """One upload's whole examination: read the workbook and, when it is readable, check it.
 
 Both run in the same guarded child process (``evidence.guard``), so an untrusted file is parsed
-once. The round's documents travel to the child as JSON; the examination comes back whole.
+once. The round's documents travel to the child as JSON; the examination comes back as its record
+(``Examination.to_record``): the JSON forms the caller stores, and the bytes they leave out.
 """
 
 from __future__ import annotations
@@ -60,6 +61,31 @@ class Examination:
     reading: WorkbookReading
     checks: CheckResult | None = None
     check_failed: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        """The examination as plain data (dicts, lists, text, numbers, bytes): the JSON forms of
+        the reading and the checks, and the bytes the reading's form leaves out."""
+        screenshots, cfdi = self.reading.contents()
+        return {
+            "reading": self.reading.to_json(),
+            "screenshots": screenshots,
+            "cfdi": cfdi,
+            "checks": self.checks.to_json() if self.checks else None,
+            "check_failed": self.check_failed,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Examination:
+        """The examination again from its ``to_record``; ValueError, KeyError or TypeError when
+        the record is not one."""
+        if not isinstance(record["check_failed"], bool):
+            raise TypeError("check_failed is not a bool")
+        checks = record["checks"]
+        return cls(
+            WorkbookReading.from_json(record["reading"], record["screenshots"], record["cfdi"]),
+            CheckResult.from_json(checks) if checks is not None else None,
+            record["check_failed"],
+        )
 
 
 def examine(

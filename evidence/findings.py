@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -86,6 +87,22 @@ class Finding:
             "expected": self.expected,
             "actual": self.actual,
         }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Finding:
+        """The finding again from its ``to_json``."""
+        severity = document["severity"]
+        if severity not in ("error", "warning"):
+            raise ValueError(f"unknown severity {severity!r}")
+        return cls(
+            Code(document["code"]),
+            severity,
+            document["tab"],
+            document["case"],
+            document["message"],
+            document["expected"],
+            document["actual"],
+        )
 
 
 def finding(

@@ -4,9 +4,9 @@ The parsers underneath (calamine, olefile, lxml, Pillow) are fed hostile bytes; 
 the checks in this package (a pathological file that is slow, or that makes a native library
 allocate without bound) must cost one reader process, not the worker. Readers are pre-started and
 reused (``evidence.reader_pool``): each caps its own address space with RLIMIT_AS, is killed at
-the deadline, and answers with a pickle that may only rebuild this package's types. A reader reads
-the workbook and, given the round's documents, checks it too (``evidence.examination``): one parse
-per upload.
+the deadline, and answers with plain data (the examination's record) from which the parent
+rebuilds the examination without loading any class. A reader reads the workbook and, given the
+round's documents, checks it too (``evidence.examination``): one parse per upload.
 
 Each process has its own pool, started at its first upload or by ``warm``, and stopped at exit.
 A child forked from a process with readers starts its own: the readers belong to the parent.

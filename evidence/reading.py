@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from evidence.findings import Code, Finding, FindingError, finding
@@ -50,6 +50,10 @@ class WorkbookReading:
     screenshots: ScreenshotsTab | None
     cfdi: CfdiTab | None
     findings: tuple[Finding, ...]
+    # The JSON form this reading was rebuilt from (``from_json``), given back by ``to_json``: a
+    # reader process's answer is stored exactly as the reader wrote it, without a second pass.
+    # Not an argument, so that ``dataclasses.replace`` never carries it to another reading.
+    _document: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def blocking_findings(self) -> tuple[Finding, ...]:
@@ -65,7 +69,12 @@ class WorkbookReading:
         return Verdict.ILEGIBLE if self.ilegible else None
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; binary content (images, CFDI XML) appears as size and SHA-256."""
+        """A JSON-ready dict; binary content (images, CFDI XML) appears as size and SHA-256.
+
+        Each call returns a new dict, which the caller may add keys to; what it holds is shared.
+        """
+        if self._document is not None:
+            return dict(self._document)
         blocked = self.verdict_if_blocked
         return {
             "filename": self.filename,
@@ -82,6 +91,37 @@ class WorkbookReading:
                 "4": self.cfdi.to_json() if self.cfdi else None,
             },
         }
+
+    def contents(self) -> tuple[list[bytes], list[bytes]]:
+        """What ``to_json`` leaves out: the screenshots' bytes and the CFDI documents' XML."""
+        return (
+            [image.data for image in self.screenshots.images] if self.screenshots else [],
+            [document.xml for document in self.cfdi.documents] if self.cfdi else [],
+        )
+
+    @classmethod
+    def from_json(
+        cls, document: dict[str, Any], screenshots: Sequence[bytes], cfdi: Sequence[bytes]
+    ) -> WorkbookReading:
+        """The reading again from its ``to_json`` and its ``contents``; ValueError, KeyError or
+        TypeError when they do not fit together."""
+        tabs = document["tabs"]
+        json_tab, calculations, shots, xml = (tabs[str(tab)] for tab in TEMPLATE_SHEETS)
+        if (screenshots and not shots) or (cfdi and not xml):
+            raise ValueError("contents for a tab that was not read")
+        reading = cls(
+            document["filename"],
+            document["size"],
+            WorkbookFormat(document["format"]) if document["format"] else None,
+            tuple(document["sheets"]),
+            JsonTab.from_json(json_tab) if json_tab else None,
+            CalculationsTab.from_json(calculations) if calculations else None,
+            ScreenshotsTab.from_json(shots, screenshots) if shots else None,
+            CfdiTab.from_json(xml, cfdi) if xml else None,
+            tuple(map(Finding.from_json, document["findings"])),
+        )
+        object.__setattr__(reading, "_document", document)
+        return reading
 
 
 def numbered_sheets(names: tuple[str, ...]) -> dict[int, str]:

@@ -17,6 +17,8 @@ nothing besides Caso and NSS (the template's prefilled row) is missing.
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -79,9 +81,12 @@ def differs(given: Value, expected: Value, amount: bool) -> bool:
 _FIRST_FIGURE = MuestraRow._fields.index("desde")
 
 
+# Identity, not equality: comparing a Decimal with None goes through the numeric ABCs.
+_NOT_NONE = functools.partial(operator.is_not, None)
+
+
 def filled(row: MuestraRow) -> bool:
-    figures = row[_FIRST_FIGURE:]
-    return figures.count(None) < len(figures)
+    return any(map(_NOT_NONE, row[_FIRST_FIGURE:]))
 
 
 def grouped(rows: Iterable[Row]) -> dict[str, list[Row]]:

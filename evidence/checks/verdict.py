@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,3 +37,10 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict.value, "findings": [f.to_json() for f in self.findings]}
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> CheckResult:
+        """The result again from its ``to_json``."""
+        return cls(
+            Verdict(document["verdict"]), tuple(map(Finding.from_json, document["findings"]))
+        )

@@ -12,7 +12,7 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -73,49 +73,124 @@ class EvaluacionRow(NamedTuple):
     total_a_retener: Decimal | None
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, Decimal | datetime.date):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
-    return value
-
-
 _TEXT_FIELDS = frozenset({"caso", "nss"})
 _DATE_FIELDS = frozenset({"desde", "hasta"})
 _INTEGER_FIELDS = frozenset({"row", "tipo_descuento", "dias_bimestre", "dias_descontados"})
 AnyRow = TypeVar("AnyRow", MuestraRow, EvaluacionRow)
 
 
-def _typed_value(field: str, value: Any) -> object:
-    """The inverse of _json_value for the field of a row record."""
-    if value is None or field in _TEXT_FIELDS:
-        return value
+# How a column is written in the JSON form and read back, a whole column at a time (a full tab is
+# thousands of rows, and this form is written by every reading and read back by every guarded
+# one and review page). Amounts are written as text, which keeps them exact.
+_Column = Sequence[Any]
+
+
+def _dates_to_json(column: _Column) -> list[str | None]:
+    return [None if value is None else value.isoformat() for value in column]
+
+
+def _dates_from_json(column: _Column) -> list[datetime.date | None]:
+    return [None if text is None else datetime.date.fromisoformat(text) for text in column]
+
+
+def _amounts_to_json(column: _Column) -> list[str | None]:
+    return [None if value is None else str(value) for value in column]
+
+
+def _amounts_from_json(column: _Column) -> list[Decimal | None]:
+    return [None if text is None else Decimal(text) for text in column]
+
+
+def _codec(field: str) -> tuple[Callable[[_Column], list[Any]], Callable[[_Column], list[Any]]]:
     if field in _DATE_FIELDS:
-        return datetime.date.fromisoformat(value)
-    return int(value) if field in _INTEGER_FIELDS else Decimal(value)
+        return _dates_to_json, _dates_from_json
+    if field in _TEXT_FIELDS or field in _INTEGER_FIELDS:
+        return list, list  # kept as they are
+    return _amounts_to_json, _amounts_from_json
 
 
-def _typed_rows(kind: type[AnyRow], items: list[dict[str, Any]]) -> tuple[AnyRow, ...]:
-    return tuple(kind._make(_typed_value(f, item[f]) for f in kind._fields) for item in items)
+_CODECS = {field: _codec(field) for field in MuestraRow._fields + EvaluacionRow._fields}
 
 
-@dataclass(frozen=True)
+def _rows_to_json(kind: type[AnyRow], items: tuple[AnyRow, ...]) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    columns = [
+        _CODECS[field][0](column)
+        for field, column in zip(kind._fields, zip(*items, strict=True), strict=True)
+    ]
+    return [dict(zip(kind._fields, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _rows_from_json(kind: type[AnyRow], items: list[dict[str, Any]]) -> tuple[AnyRow, ...]:
+    columns = [
+        _CODECS[field][1](list(map(operator.itemgetter(field), items))) for field in kind._fields
+    ]
+    return tuple(map(kind._make, zip(*columns, strict=True)))
+
+
+_Sections = tuple[tuple[MuestraRow, ...], tuple[EvaluacionRow, ...]]
+
+
 class CalculationsTab:
-    muestras: tuple[MuestraRow, ...]
-    evaluacion: tuple[EvaluacionRow, ...]
+    """The rows of both sections; immutable, and equal to another tab with the same rows.
 
-    def to_json(self) -> dict[str, Any]:
-        def rows(items: tuple[MuestraRow, ...] | tuple[EvaluacionRow, ...]) -> list[dict[str, Any]]:
-            return [{k: _json_value(v) for k, v in item._asdict().items()} for item in items]
+    A tab rebuilt from its JSON form (``from_json``: a reader process's answer, a stored reading)
+    types its rows when they are first asked for: the worker that receives an answer stores the
+    form and never reads the rows, and typing thousands of amounts is most of rebuilding it.
+    """
 
-        return {"muestras": rows(self.muestras), "evaluacion": rows(self.evaluacion)}
+    __slots__ = ("_document", "_sections")
+
+    def __init__(
+        self, muestras: tuple[MuestraRow, ...], evaluacion: tuple[EvaluacionRow, ...]
+    ) -> None:
+        self._sections: _Sections | None = (muestras, evaluacion)
+        self._document: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> CalculationsTab:
-        """The tab again from its ``to_json`` (a stored reading)."""
-        return cls(
-            _typed_rows(MuestraRow, document["muestras"]),
-            _typed_rows(EvaluacionRow, document["evaluacion"]),
-        )
+        """The tab again from its ``to_json``; TypeError unless both sections are lists."""
+        if not all(isinstance(document[section], list) for section in ("muestras", "evaluacion")):
+            raise TypeError("the sections of a calculations tab are lists of rows")
+        tab = cls.__new__(cls)
+        tab._sections, tab._document = None, document
+        return tab
+
+    def _rows(self) -> _Sections:
+        if self._sections is None:
+            assert self._document is not None
+            self._sections = (
+                _rows_from_json(MuestraRow, self._document["muestras"]),
+                _rows_from_json(EvaluacionRow, self._document["evaluacion"]),
+            )
+            self._document = None
+        return self._sections
+
+    @property
+    def muestras(self) -> tuple[MuestraRow, ...]:
+        return self._rows()[0]
+
+    @property
+    def evaluacion(self) -> tuple[EvaluacionRow, ...]:
+        return self._rows()[1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "muestras": _rows_to_json(MuestraRow, self.muestras),
+            "evaluacion": _rows_to_json(EvaluacionRow, self.evaluacion),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CalculationsTab):
+            return NotImplemented
+        return self._rows() == other._rows()
+
+    def __hash__(self) -> int:
+        return hash(self._rows())
+
+    def __repr__(self) -> str:
+        return f"CalculationsTab(muestras={self.muestras!r}, evaluacion={self.evaluacion!r})"
 
 
 _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from evidence.formats.cells import Rows
 from evidence.formats.container import PlacedObject
 from evidence.formats.safexml import XmlRejected, parse_xml, text_to_xml_bytes
 from evidence.limits import XML_MAX_BYTES
+from evidence.tabs.contents import with_contents
 
 TAB = 4
 
@@ -38,6 +40,16 @@ class CfdiTab:
                 for doc in self.documents
             ]
         }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any], contents: Sequence[bytes]) -> CfdiTab:
+        """The tab again from its ``to_json`` and each document's XML, which it leaves out."""
+        return cls(
+            tuple(
+                CfdiDocument(item["source"], xml)
+                for item, xml in with_contents(document["documents"], contents)
+            )
+        )
 
 
 def _looks_like_xml(data: bytes) -> bool:

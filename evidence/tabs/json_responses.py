@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from evidence.findings import Code, Finding, finding
@@ -37,13 +37,15 @@ class JsonDocument:
 
     ``json_without_floats`` says that the text it was parsed from held no number with a fraction
     or exponent, which lets its signature be checked without a walk over every value
-    (``rules.signing.canonical_json``); False when that is not known.
+    (``rules.signing.canonical_json``); False when that is not known. It tells how the document
+    may be checked, not what it holds: documents compare equal without it, and a stored
+    reading, which does not keep it, gives back the same documents.
     """
 
     zip_name: str
     path: str
     document: dict[str, Any]
-    json_without_floats: bool = False
+    json_without_floats: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"zip": self.zip_name, "path": self.path, "document": self.document}
@@ -56,6 +58,17 @@ class JsonTab:
 
     def to_json(self) -> dict[str, Any]:
         return {"zips": list(self.zip_names), "documents": [d.to_json() for d in self.documents]}
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> JsonTab:
+        """The tab again from its ``to_json``."""
+        return cls(
+            tuple(document["zips"]),
+            tuple(
+                JsonDocument(item["zip"], item["path"], item["document"])
+                for item in document["documents"]
+            ),
+        )
 
 
 def _limit(zip_name: str, message: str) -> Finding:

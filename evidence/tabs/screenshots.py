@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evidence.findings import Code, Finding, finding
 from evidence.formats.container import PlacedImage
 from evidence.formats.images import DecodedImage, ImageRejected, decode_image
+from evidence.tabs.contents import with_contents
 
 TAB = 3
 
@@ -31,6 +33,16 @@ class ScreenshotsTab:
                 for image in self.images
             ]
         }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any], contents: Sequence[bytes]) -> ScreenshotsTab:
+        """The tab again from its ``to_json`` and each image's bytes, which it leaves out."""
+        return cls(
+            tuple(
+                DecodedImage(item["name"], item["format"], item["width"], item["height"], data)
+                for item, data in with_contents(document["images"], contents)
+            )
+        )
 
 
 def read_screenshots_tab(

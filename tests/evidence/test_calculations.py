@@ -10,7 +10,14 @@ import pytest
 from evidence.findings import Code
 from evidence.formats.cells import CellValue
 from evidence.reading import read_workbook
-from evidence.tabs.calculations import normalize, parse_amount, read_calculations_tab
+from evidence.tabs.calculations import (
+    CalculationsTab,
+    EvaluacionRow,
+    MuestraRow,
+    normalize,
+    parse_amount,
+    read_calculations_tab,
+)
 from rules.workbook_template import HEADERS_EVALUACION, HEADERS_MUESTRAS
 from tests.evidence.workbooks import xlsx_with
 
@@ -261,3 +268,60 @@ def test_not_number_in_a_workbook_is_a_content_finding_that_does_not_block() -> 
     reading = read_workbook(xlsx_with(2, rows=rows))
     assert [f.code for f in reading.findings] == [Code.T2_NOT_NUMBER]
     assert not reading.ilegible
+
+
+def test_the_stored_form_keeps_amounts_exact_and_dates_iso() -> None:
+    row = MuestraRow(
+        5,
+        "M01",
+        "12345678901",
+        datetime.date(2026, 1, 1),
+        None,
+        2,
+        Decimal("2450.0"),
+        59,
+        15,
+        Decimal("83.05"),
+        Decimal("1245.76"),
+        None,
+        Decimal("1E+3"),
+        Decimal("15.00"),
+        Decimal("-0.0"),
+    )
+    tab = CalculationsTab((row,), (EvaluacionRow(9, "E01", None, Decimal("1215.50")),))
+    stored = tab.to_json()
+    assert stored == {
+        "muestras": [
+            {
+                "row": 5,
+                "caso": "M01",
+                "nss": "12345678901",
+                "desde": "2026-01-01",
+                "hasta": None,
+                "tipo_descuento": 2,
+                "valor_descuento": "2450.0",
+                "dias_bimestre": 59,
+                "dias_descontados": 15,
+                "importe_diario": "83.05",
+                "importe_sin_tope": "1245.76",
+                "tope": None,
+                "amortizacion": "1E+3",
+                "seguro_danos": "15.00",
+                "total": "-0.0",
+            }
+        ],
+        "evaluacion": [{"row": 9, "caso": "E01", "nss": None, "total_a_retener": "1215.50"}],
+    }
+    back = CalculationsTab.from_json(stored)
+    assert back == tab and hash(back) == hash(tab)
+    # Equal is not enough for amounts: their written precision comes back too.
+    assert [str(value) for value in back.muestras[0]] == [str(value) for value in row]
+    assert CalculationsTab.from_json(CalculationsTab((), ()).to_json()) == CalculationsTab((), ())
+
+
+def test_a_stored_tab_types_its_rows_when_they_are_asked_for() -> None:
+    tab = CalculationsTab.from_json({"muestras": [{"row": 4}], "evaluacion": []})
+    with pytest.raises(KeyError):  # a row without its fields is found when the rows are typed
+        _ = tab.muestras
+    with pytest.raises(TypeError):
+        CalculationsTab.from_json({"muestras": {}, "evaluacion": []})

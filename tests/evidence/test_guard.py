@@ -5,6 +5,7 @@ Its readers are this process's own (``evidence.reader_pool`` tests them one fail
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -13,11 +14,11 @@ import zipfile
 from pathlib import Path
 
 from evidence import guard
-from evidence.examination import Examination
+from evidence.examination import examine
 from evidence.findings import Code
 from evidence.guard import examine_guarded
 from evidence.limits import MIB
-from evidence.reader_pool import load_examination
+from evidence.reader_pool import answer_of, load_examination
 from evidence.reading import read_workbook
 from tests.evidence.workbooks import fixture, replace_parts
 
@@ -101,7 +102,7 @@ def _calling(module: str, name: str, argument: str) -> bytes:
     return pickle.PROTO + b"\x04" + call + pickle.REDUCE + pickle.STOP
 
 
-def test_only_examination_types_are_unpickled(tmp_path: Path) -> None:
+def test_an_answer_may_hold_plain_data_only(tmp_path: Path) -> None:
     assert load_examination(pickle.dumps(os.system)) is None
     assert load_examination(pickle.dumps({"not": "an examination"})) is None
     assert load_examination(b"garbage") is None
@@ -110,13 +111,35 @@ def test_only_examination_types_are_unpickled(tmp_path: Path) -> None:
     assert load_examination(_calling("evidence.guard", "os.system", f"touch {marker}")) is None
     assert load_examination(_calling("evidence.reader_pool", "Path.touch", str(marker))) is None
     assert load_examination(_calling("evidence.reader_pool", "ReaderPool", "1")) is None
-    assert load_examination(_calling("evidence.examination", "nonexistent", "")) is None
-    assert load_examination(_calling("evidence.nonexistent", "Examination", "")) is None
     assert not marker.exists()
-    reading = read_workbook(fixture("excel_raw.xlsx"))
-    assert load_examination(pickle.dumps(reading)) is None  # a bare reading is not the answer
-    examination = Examination(reading)
-    assert load_examination(pickle.dumps(examination)) == examination
+    examination = examine(fixture("excel_raw.xlsx"))
+    # Not even this package's own data classes: the answer is the examination's record.
+    assert load_examination(pickle.dumps(examination)) is None
+    assert load_examination(answer_of(examination)) == examination
+
+
+def test_an_answer_whose_parts_do_not_fit_is_refused() -> None:
+    record = examine(fixture("excel_raw.xlsx")).to_record()
+    assert record["screenshots"]
+    assert load_examination(pickle.dumps({**record, "screenshots": []})) is None
+    shrunk = [data[:-1] for data in record["screenshots"]]
+    assert load_examination(pickle.dumps({**record, "screenshots": shrunk})) is None
+    assert load_examination(pickle.dumps({**record, "check_failed": "no"})) is None
+    assert load_examination(pickle.dumps({**record, "reading": {}})) is None
+
+
+def test_the_parent_stores_what_the_reader_wrote() -> None:
+    data = fixture("excel_raw.xlsx")
+    examination = examine(data, filename="evidencias.xlsx")
+    rebuilt = load_examination(answer_of(examination))
+    assert rebuilt is not None
+    stored = rebuilt.reading.to_json()
+    assert stored == examination.reading.to_json()
+    stored["capturas"] = []  # what the caller adds is its own
+    assert "capturas" not in rebuilt.reading.to_json()
+    # A reading derived from a rebuilt one is described by its own fields.
+    renamed = dataclasses.replace(rebuilt.reading, filename="otro.xlsx")
+    assert renamed.to_json()["filename"] == "otro.xlsx"
 
 
 def test_uploads_share_this_processs_reader() -> None:

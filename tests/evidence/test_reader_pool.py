@@ -131,18 +131,13 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_a_reader_is_reused_and_its_second_file_costs_no_start(pool: ReaderPool) -> None:
-    start = time.perf_counter()
+def test_a_reader_is_reused_for_the_next_file(pool: ReaderPool) -> None:
     first = examine(pool)
-    cold = time.perf_counter() - start
     (pid,) = pool.pids()
-    start = time.perf_counter()
     second = examine(pool)
-    warm = time.perf_counter() - start
-    assert pool.pids() == [pid]
+    assert pool.pids() == [pid]  # the same process: no start (imports, SAT's XSDs) to pay again
     assert first == second
     assert first.reading == read_workbook(WORKBOOK, filename="evidencias.xls")
-    assert warm < cold / 2, (cold, warm)  # the start (imports, SAT's XSDs) is ~0.6 s of CPU
 
 
 def test_a_reader_is_recycled_after_its_quota_of_files() -> None:
