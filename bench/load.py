@@ -32,6 +32,7 @@ from bench.support import (
     free_port,
     running,
     throwaway_database,
+    vendor_awaiting_evidence,
     wait_healthy,
 )
 
@@ -67,17 +68,13 @@ def _prepare(env: dict[str, str], vendors: int) -> list[Vendor]:
     os.environ.update(env)
     from sqlmodel import Session
 
-    from core.clock import utcnow
     from core.db import get_engine
     from core.security import hash_password
     from rules.identities import fake_persona
-    from rules.testsets.generate import GeneratedTestSet, SandboxPatron
-    from schema import Organization, OrganizationKind, StaffRole, StaffUser
+    from schema import StaffRole, StaffUser
     from schema.migrate import upgrade
     from tests.evidence.checks.builder import evidence_spec
     from tests.evidence.fixtures.build import build_xlsx
-    from workflow.state_machine import Event, open_certification, transition
-    from workflow.testsets import create_test_set
 
     upgrade(env["SIA_DATABASE_URL"])
     rng = random.Random(18)
@@ -97,25 +94,8 @@ def _prepare(env: dict[str, str], vendors: int) -> list[Vendor]:
             for _ in range(vendors * 2)
         }
         for rfc in sorted(rfcs)[:vendors]:
-            vendor = Organization(
-                kind=OrganizationKind.DESARROLLADOR,
-                rfc=rfc,
-                razon_social=f"Desarrollador {rfc}",
-                email=f"{rfc.lower()}@carga.example",
-                sia_password_hash=hashed,
-            )
-            session.add(vendor)
-            session.flush()
-            cert = open_certification(session, vendor, actor="bench")
-            row = create_test_set(session, cert, vendor, 1, utcnow()).test_set
-            transition(session, cert, Event.TEST_SET_SENT, actor="bench")
-            gen = GeneratedTestSet(
-                row.document,
-                row.answers,
-                tuple(row.avisos_responses),
-                SandboxPatron(row.patron_rfc, row.patron_nrp, ""),
-            )
-            prepared.append(Vendor(rfc, cert.folio, build_xlsx(evidence_spec(gen))))
+            folio, gen = vendor_awaiting_evidence(session, rfc, hashed, "carga.example")
+            prepared.append(Vendor(rfc, folio, build_xlsx(evidence_spec(gen))))
         session.commit()
     return prepared
 

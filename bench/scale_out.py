@@ -48,6 +48,7 @@ from bench.support import (
     free_port,
     running,
     throwaway_database,
+    vendor_awaiting_evidence,
     wait_healthy,
 )
 
@@ -105,16 +106,11 @@ def _prepare(env: dict[str, str], count: int) -> list[_Upload]:
     from sqlmodel import Session
 
     from bench.workbooks import realistic_workbook
-    from core.clock import utcnow
     from core.db import get_engine
     from core.keys import avisos_keypair
     from core.security import hash_password
     from rules.identities import fake_persona
-    from rules.testsets.generate import GeneratedTestSet, SandboxPatron
-    from schema import Organization, OrganizationKind
     from schema.migrate import upgrade
-    from workflow.state_machine import Event, open_certification, transition
-    from workflow.testsets import create_test_set
 
     upgrade(env["SIA_DATABASE_URL"])
     rng = random.Random(17)
@@ -124,25 +120,8 @@ def _prepare(env: dict[str, str], count: int) -> list[_Upload]:
     with Session(get_engine(), expire_on_commit=False) as session:
         for _ in range(count):
             rfc = fake_persona(rng, born_from=date(1960, 1, 1), born_to=date(1995, 12, 31)).rfc
-            vendor = Organization(
-                kind=OrganizationKind.DESARROLLADOR,
-                rfc=rfc,
-                razon_social=f"Desarrollador {rfc}",
-                email=f"{rfc.lower()}@bench.example",
-                sia_password_hash=hashed,
-            )
-            session.add(vendor)
-            session.flush()
-            cert = open_certification(session, vendor, actor="bench")
-            row = create_test_set(session, cert, vendor, 1, utcnow()).test_set
-            transition(session, cert, Event.TEST_SET_SENT, actor="bench")
-            gen = GeneratedTestSet(
-                row.document,
-                row.answers,
-                tuple(row.avisos_responses),
-                SandboxPatron(row.patron_rfc, row.patron_nrp, ""),
-            )
-            prepared.append(_Upload(cert.folio, rfc, realistic_workbook(gen, private_key)))
+            folio, gen = vendor_awaiting_evidence(session, rfc, hashed, "bench.example")
+            prepared.append(_Upload(folio, rfc, realistic_workbook(gen, private_key)))
         session.commit()
     return prepared
 

@@ -13,9 +13,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import psycopg
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from rules.testsets.generate import GeneratedTestSet
 
 PG_ADMIN = os.environ.get("SIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SIA_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -110,3 +116,35 @@ def staff_sign_in(client: httpx.Client, email: str, password: str) -> None:
     response = client.post("/ingresar", data=data)
     if response.status_code != 303:
         raise SystemExit(f"staff sign-in failed: {response.status_code} {response.text[:200]}")
+
+
+def vendor_awaiting_evidence(
+    session: Session, rfc: str, password_hash: str, domain: str
+) -> tuple[str, GeneratedTestSet]:
+    """A vendor (with that SIA password hash) whose certification has its round-1 test set
+    sent and waits for evidence: the certification's folio and the test set as generated."""
+    from core.clock import utcnow
+    from rules.testsets.generate import GeneratedTestSet, SandboxPatron
+    from schema import Organization, OrganizationKind
+    from workflow.state_machine import Event, open_certification, transition
+    from workflow.testsets import create_test_set
+
+    vendor = Organization(
+        kind=OrganizationKind.DESARROLLADOR,
+        rfc=rfc,
+        razon_social=f"Desarrollador {rfc}",
+        email=f"{rfc.lower()}@{domain}",
+        sia_password_hash=password_hash,
+    )
+    session.add(vendor)
+    session.flush()
+    certification = open_certification(session, vendor, actor="bench")
+    row = create_test_set(session, certification, vendor, 1, utcnow()).test_set
+    transition(session, certification, Event.TEST_SET_SENT, actor="bench")
+    generated = GeneratedTestSet(
+        row.document,
+        row.answers,
+        tuple(row.avisos_responses),
+        SandboxPatron(row.patron_rfc, row.patron_nrp, ""),
+    )
+    return certification.folio, generated

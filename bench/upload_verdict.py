@@ -41,6 +41,7 @@ from bench.support import (
     running,
     staff_sign_in,
     throwaway_database,
+    vendor_awaiting_evidence,
     wait_healthy,
 )
 
@@ -69,16 +70,12 @@ def _prepare(env: dict[str, str], uploads: int) -> list[_Upload]:
     from sqlmodel import Session
 
     from bench.workbooks import realistic_workbook, small_workbook
-    from core.clock import utcnow
     from core.db import get_engine
     from core.keys import avisos_keypair
     from core.security import hash_password
     from rules.identities import fake_persona
-    from rules.testsets.generate import GeneratedTestSet, SandboxPatron
-    from schema import Organization, OrganizationKind, StaffRole, StaffUser
+    from schema import StaffRole, StaffUser
     from schema.migrate import upgrade
-    from workflow.state_machine import Event, open_certification, transition
-    from workflow.testsets import create_test_set
 
     upgrade(env["SIA_DATABASE_URL"])
     rng = random.Random(2026)
@@ -96,31 +93,11 @@ def _prepare(env: dict[str, str], uploads: int) -> list[_Upload]:
         private_key, _ = avisos_keypair()
         for n in range(2 * uploads):
             rfc = fake_persona(rng, born_from=date(1960, 1, 1), born_to=date(1995, 12, 31)).rfc
-            vendor = Organization(
-                kind=OrganizationKind.DESARROLLADOR,
-                rfc=rfc,
-                razon_social=f"Desarrollador {rfc}",
-                email=f"{rfc.lower()}@bench.example",
-                sia_password_hash=hashed,
-            )
-            session.add(vendor)
-            session.flush()
-            cert = open_certification(session, vendor, actor="bench")
-            issued = create_test_set(session, cert, vendor, 1, utcnow())
-            transition(session, cert, Event.TEST_SET_SENT, actor="bench")
-            row = issued.test_set
-            gen = GeneratedTestSet(
-                row.document,
-                row.answers,
-                tuple(row.avisos_responses),
-                SandboxPatron(row.patron_rfc, row.patron_nrp, ""),
-            )
+            folio, gen = vendor_awaiting_evidence(session, rfc, hashed, "bench.example")
             if n % 2:
-                prepared.append(
-                    _Upload(cert.folio, rfc, LARGE, realistic_workbook(gen, private_key))
-                )
+                prepared.append(_Upload(folio, rfc, LARGE, realistic_workbook(gen, private_key)))
             else:
-                prepared.append(_Upload(cert.folio, rfc, SMALL, small_workbook(gen)))
+                prepared.append(_Upload(folio, rfc, SMALL, small_workbook(gen)))
         session.commit()
     return prepared
 

@@ -1,8 +1,10 @@
 """Evidence intake through the vendor API: upload, stored bytes, reading, refusal or acceptance."""
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.clock import travel_to
@@ -162,18 +164,24 @@ def test_findings_are_replaced_not_duplicated(engine, folio):
     assert count == 1
 
 
+def _accepted_screenshots(engine: Engine, folio: str) -> list[dict[str, Any]]:
+    """Upload the good workbook, examine it (accepted) and give what its reading stored of
+    each screenshot."""
+    body = _upload(TestClient(create_app()), folio, GOOD).json()
+    assert examine(body["id"])["status"] == "aceptada"
+    with Session(engine) as session:
+        submission = session.get(EvidenceSubmission, body["id"])
+        assert submission is not None and submission.reading is not None
+        capturas: list[dict[str, Any]] = submission.reading["capturas"]
+    return capturas
+
+
 def test_a_screenshot_that_cannot_be_scaled_is_kept_without_thumbnail(engine, folio, monkeypatch):
     def refuse(data: bytes, max_px: int) -> bytes:
         raise ImageRejected("la imagen está dañada")
 
     monkeypatch.setattr("workflow.evidence.thumbnail", refuse)
-    client = TestClient(create_app())
-    body = _upload(client, folio, GOOD).json()
-    assert examine(body["id"])["status"] == "aceptada"
-    with Session(engine) as session:
-        submission = session.get(EvidenceSubmission, body["id"])
-        assert submission is not None and submission.reading is not None
-        capturas = submission.reading["capturas"]
+    capturas = _accepted_screenshots(engine, folio)
     assert capturas and all(c["miniatura"] is None for c in capturas)
     assert all(blob_exists(c["archivo"]) for c in capturas)
 
@@ -185,13 +193,7 @@ def test_a_screenshot_too_large_to_store_is_shown_by_its_thumbnail(engine, folio
         return store_blob(data, area, suffix)
 
     monkeypatch.setattr("workflow.evidence.store_blob", store)
-    client = TestClient(create_app())
-    body = _upload(client, folio, GOOD).json()
-    assert examine(body["id"])["status"] == "aceptada"
-    with Session(engine) as session:
-        submission = session.get(EvidenceSubmission, body["id"])
-        assert submission is not None and submission.reading is not None
-        capturas = submission.reading["capturas"]
+    capturas = _accepted_screenshots(engine, folio)
     assert capturas and all(c["archivo"] == c["miniatura"] for c in capturas)
     assert all(c["miniatura"].startswith("miniaturas/") for c in capturas)
     assert all(blob_exists(c["miniatura"]) for c in capturas)
