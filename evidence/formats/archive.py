@@ -31,6 +31,12 @@ class MemberTooLarge(Exception):
     """The member declares more bytes than the caller accepts."""
 
 
+class UnsupportedMember(zipfile.BadZipFile):
+    """A member this reader does not open: encrypted, or compressed otherwise than with deflate
+    (what Excel and LibreOffice write). Where zipfile would raise NotImplementedError, a zip the
+    workbook's reader cannot read is as good as a damaged one."""
+
+
 class Archive(zipfile.ZipFile):
     """A zip whose bytes are all in memory; :meth:`read_member` is the fast, bounded read."""
 
@@ -41,9 +47,10 @@ class Archive(zipfile.ZipFile):
     def read_member(self, info: zipfile.ZipInfo, limit: int) -> bytes:
         """The member's bytes, checked against its declared size and CRC.
 
-        Raises MemberTooLarge when it declares more than ``limit`` bytes, and zipfile.BadZipFile,
-        NotImplementedError or one of INFLATE_ERRORS when it cannot be read. Inflation never
-        produces more than the declared size plus one byte, so a bomb costs nothing.
+        Raises MemberTooLarge when it declares more than ``limit`` bytes, and zipfile.BadZipFile
+        (UnsupportedMember among them) or one of INFLATE_ERRORS when it cannot be read.
+        Inflation never produces more than the declared size plus one byte, so a bomb costs
+        nothing.
         """
         return b"".join(self.stream_member(info, limit, info.file_size + 1))
 
@@ -73,14 +80,14 @@ class Archive(zipfile.ZipFile):
     def _pieces(self, info: zipfile.ZipInfo, chunk: int, total: int) -> Iterator[bytes]:
         """The member's first ``total`` bytes at most, inflated ``chunk`` bytes at a time."""
         if info.flag_bits & _ENCRYPTED:
-            raise NotImplementedError(f"{info.filename} is encrypted")
+            raise UnsupportedMember(f"{info.filename} is encrypted")
         raw = self._raw(info)
         if info.compress_type == zipfile.ZIP_STORED:
             for start in range(0, min(len(raw), total), chunk):
                 yield bytes(raw[start : min(start + chunk, total)])
             return
         if info.compress_type != zipfile.ZIP_DEFLATED:
-            raise NotImplementedError(f"{info.filename}: compression {info.compress_type}")
+            raise UnsupportedMember(f"{info.filename}: compression {info.compress_type}")
         inflater = zlib_ng.decompressobj(-15)
         pending: bytes | memoryview = raw
         while total and not inflater.eof:
