@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import itertools
 import json
 import os
@@ -90,19 +89,13 @@ from core.security import hash_password
 from rules.identities import fake_persona
 from rules.synthetic import synthetic_lines
 from schema import (
-    CompanyAccount,
-    IntercomService,
     Organization,
     OrganizationKind,
-    PendingSignature,
-    RelationshipStatus,
-    SignaturePurpose,
-    TrustRelationship,
 )
 from schema.migrate import upgrade
+from tests.workflow.relationships.helpers import make_relationship
 from workflow.avisos.imports import import_lines, read_lines
 from workflow.avisos.service import AvisosQuery, page_select
-from workflow.folios import issue_folio
 from workflow.state_machine import Event, open_certification, transition
 
 REDIS_DB = 13
@@ -119,7 +112,6 @@ PAGES_PER_MINUTE = 1_000_000_000  # far above anything 2 cores can ask: the serv
 CLIENT_TIMEOUT = 90.0  # beyond the web's database pool timeout (30 s): its errors show
 WRITE_CHUNK = 5000  # lines per write of the generated file
 SIA_PASSWORD = "contraseña-sia-del-banco-de-pruebas"
-CERTIFICATE_NUMBER = "30001000000500003416"
 CERTIFIED = (Event.TEST_SET_SENT, Event.EVIDENCE_ACCEPTED, Event.APPROVED, Event.TERMS_SIGNED)
 RAPIDO = {"avisos": 100_000, "patrones": 10_000, "segundos": 10.0}
 DEFAULTS = {"avisos": 10_000_000, "patrones": 1_000_000, "segundos": 30.0}
@@ -405,49 +397,10 @@ def _make_pairs(engine: Engine, patrones: list[tuple[str, int]]) -> list[Pareja]
             certification = open_certification(session, vendor, actor="bench")
             for event in CERTIFIED:
                 transition(session, certification, event, actor="bench")
-            account = CompanyAccount(
-                organization_id=patron.id,
-                email=patron.email,
-                password_hash=hashed,
-                certificate_number=CERTIFICATE_NUMBER,
-                email_confirmed_at=now,
-            )
-            session.add(account)
-            session.flush()
-            assert account.id is not None
-            folio = issue_folio(session, "relacion_confianza")
-            signature = PendingSignature(
-                token_hash=hashlib.sha256(folio.encode()).hexdigest(),
-                account_id=account.id,
-                purpose=SignaturePurpose.ADICIONAR_RELACION,
-                folio=folio,
-                cadena=f"||{folio}||",
-                sello="c2VsbG8=",
-                certificate_der=b"certificado",
-                certificate_number=CERTIFICATE_NUMBER,
-                signed_at=now,
-                expires_at=now + timedelta(minutes=15),
-                used_at=now,
-            )
-            session.add(signature)
-            session.flush()
-            assert signature.id is not None
-            expires = now + timedelta(days=365)
-            session.add(
-                TrustRelationship(
-                    folio=folio,
-                    patron_id=patron.id,
-                    vendor_id=vendor.id,
-                    service=IntercomService.AVISOS,
-                    vigencia_months=12,
-                    status=RelationshipStatus.VIGENTE,
-                    requested_by=account.id,
-                    signature_id=signature.id,
-                    starts_on=now.date(),
-                    ends_on=expires.date(),
-                    expires_at=expires,
-                )
-            )
+            # Registered today for a year, its acuse a row (as the relationship tests make it).
+            relationship = make_relationship(session, patron, vendor, starts_on=now.date())
+            relationship.expires_at = now + timedelta(days=365)
+            session.add(relationship)
             pairs.append(Pareja(vendor.rfc, nrp, avisos))
         session.commit()
     return pairs
