@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -75,7 +76,13 @@ def canonical_json(document: Mapping[str, Any], *, json_without_floats: bool = F
     proves it, which costs more than the serialization itself, is skipped.
     """
     unsigned = {key: value for key, value in document.items() if key != SIGNATURE_FIELD}
-    if not json_without_floats:
+    if json_without_floats:
+        # orjson writes exactly the bytes below (sorted by code point, the same escapes, UTF-8)
+        # several times faster; what it refuses (an integer past 64 bits, a lone surrogate,
+        # nesting past 255 levels) takes the standard library's road to its own outcome.
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return orjson.dumps(unsigned, option=orjson.OPT_SORT_KEYS)
+    else:
         _check_canonical(unsigned, "$")
     text = json.dumps(
         unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

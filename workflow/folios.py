@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from core.clock import utcnow
@@ -12,10 +12,13 @@ from schema import FolioIssue
 FOLIO_BASE = 500_000_000
 
 
+# Compiled once; run on the session's connection, in its transaction, without the ORM's unit of
+# work (every page of avisos issues a folio).
+_ISSUE = sa.insert(FolioIssue).returning(col(FolioIssue.id))
+
+
 def issue_folio(session: Session, purpose: str) -> str:
-    # A Core insert: every page of avisos issues one, and the ORM's unit of work for a row
-    # nobody reads back costs several times the statement.
-    issued = session.execute(
-        insert(FolioIssue).values(purpose=purpose, issued_at=utcnow()).returning(col(FolioIssue.id))
-    ).scalar_one()
-    return f"{FOLIO_BASE + issued:010d}"
+    issued = session.connection().execute(_ISSUE, {"purpose": purpose, "issued_at": utcnow()})
+    number = issued.scalar_one()
+    assert number is not None  # a primary key just generated
+    return f"{FOLIO_BASE + number:010d}"

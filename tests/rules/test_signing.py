@@ -292,6 +292,37 @@ def reorder(value: Any, reverse: bool) -> Any:
     return value
 
 
+# Every character, lone surrogates included, and integers on both sides of 64 bits: what the
+# fast writer refuses must end as the standard library's outcome, what it writes must be its bytes.
+any_text = st.text(alphabet=st.characters(codec=None), max_size=8)
+wide_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | any_text,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(any_text, children, max_size=4),
+    max_leaves=20,
+)
+
+
+def outcome(document: dict[str, Any], **options: bool) -> bytes | str:
+    try:
+        return canonical_json(document, **options)
+    except CanonicalFormError as exc:
+        return str(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=st.dictionaries(any_text, wide_values, max_size=5))
+def test_float_free_canonical_form_is_the_standard_librarys(document):
+    assert outcome(document, json_without_floats=True) == outcome(document)
+
+
+def test_nesting_past_the_fast_writers_depth_gives_the_same_bytes():
+    deep: Any = "fondo"
+    for _ in range(300):
+        deep = [deep]
+    assert canonical_json({"a": deep}, json_without_floats=True) == canonical_json({"a": deep})
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     document=documents,

@@ -165,7 +165,8 @@ def _standing_statement() -> sa.Select[Any]:
 def _standing(session: Session, vendor_id: int, patron_id: int) -> _Standing | None:
     """Everything the gate judges, in one statement: every page asks it again."""
     parameters = {"vendor_id": vendor_id, "patron_id": patron_id}
-    row = session.execute(_standing_statement(), parameters).first()
+    session.flush()  # what session.execute would do; the rest as Core, without the ORM's layer
+    row = session.connection().execute(_standing_statement(), parameters).first()
     return None if row is None else _Standing(*row)
 
 
