@@ -297,8 +297,9 @@ def reorder(value: Any, reverse: bool) -> Any:
 any_text = st.text(alphabet=st.characters(codec=None), max_size=8)
 wide_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | any_text,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(any_text, children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -82,8 +82,11 @@ def check_query(query: AvisosQuery) -> None:
         raise _bad("«hasta» es anterior a «desde».")
 
 
+_Page = sa.Select[int | None, str, str]  # id, folio, content as text
+
+
 @cache
-def _page_select(nss: bool, clase: bool, desde: bool, hasta: bool) -> sa.Select[int | None, str, str]:
+def _page_select(nss: bool, clase: bool, desde: bool, hasta: bool) -> _Page:
     # One statement object per combination of filters, so that SQLAlchemy compiles each once and
     # every page only binds values. The content comes as its text, parsed by orjson: the JSON
     # type's own parsing was a good part of a page's CPU.
@@ -106,7 +109,7 @@ def _page_select(nss: bool, clase: bool, desde: bool, hasta: bool) -> sa.Select[
     return statement
 
 
-def page_select(query: AvisosQuery) -> sa.Select[int | None, str, str]:
+def page_select(query: AvisosQuery) -> _Page:
     """The statement of a page with ``query``'s filters: bind ``nrp``, ``after``, ``limit``
     (``limite`` + 1, to know whether there are more) and each filter given."""
     return _page_select(bool(query.nss), bool(query.clase), bool(query.desde), bool(query.hasta))
