@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
@@ -85,13 +86,22 @@ def tcp_socket(host: str, port: int) -> socket.socket:
 @click.option(
     "--loglevel", "-l", default="INFO", show_default=True, help="Nivel de la bitácora de Celery."
 )
-def worker(queue_names: str, concurrency: int | None, loglevel: str) -> None:
+@click.option(
+    "--name",
+    "-n",
+    default=None,
+    help="Nombre del worker (%h: la máquina); por omisión, sia-<pid>@<máquina>.",
+)
+def worker(queue_names: str, concurrency: int | None, loglevel: str, name: str | None) -> None:
     """Ejecuta un worker de Celery (para escalar, ejecute más, en cualquier máquina)."""
     from core.config import get_settings
     from workers.app import app
 
     prepare_database(server="trust")
+    # Celery names every worker celery@<host>: two on one machine would share a name, and
+    # Flower and remote control would take them for one.
     argv = ["worker", "-Q", queue_names, "--loglevel", loglevel]
+    argv += ["--hostname", name or f"sia-{os.getpid()}@%h"]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     if get_settings().is_embedded_broker:
