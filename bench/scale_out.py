@@ -214,8 +214,7 @@ def _workers(machines: _Machines, run: int, count: int) -> Iterator[None]:
 
 def _answers(app: Celery, command: str, count: int, **arguments: Any) -> list[Any]:
     """What each of the ``count`` workers answered to the control ``command``."""
-    # Every worker is named celery@<this host>: app.control.inspect() would merge their answers
-    # by name, so the replies are counted one by one.
+    # One reply per worker, counted: a worker that did not answer must stop the bench.
     replies = app.control.broadcast(
         command, arguments, reply=True, limit=count, timeout=CONTROL_TIMEOUT_S
     )
