@@ -7,6 +7,7 @@ decompressed and enforced again while decompressing, since declared sizes can li
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 import re
 import zipfile
@@ -127,14 +128,18 @@ def _reject_constant(name: str) -> Any:
 
 
 class _Floats:
-    """A ``parse_float`` hook that notes whether the parser met a float at all."""
+    """A ``parse_float`` hook that notes whether the parser met a float at all, and refuses one
+    past the double range (``1e999`` would become infinity, which no JSON store accepts)."""
 
     def __init__(self) -> None:
         self.seen = False
 
     def __call__(self, text: str) -> float:
         self.seen = True
-        return float(text)
+        value = float(text)
+        if math.isinf(value):
+            raise ValueError(f"el número {text[:40]} excede el rango de un número con decimales")
+        return value
 
 
 def _loads(raw: bytes) -> tuple[Any, str | None, bool]:
@@ -149,7 +154,7 @@ def _loads(raw: bytes) -> tuple[Any, str | None, bool]:
     except json.JSONDecodeError as exc:
         return None, json_syntax_error(exc), False
     except ValueError as exc:
-        return None, str(exc), False  # _reject_constant's, in Spanish
+        return None, str(exc), False  # _reject_constant's or _Floats', in Spanish
     except RecursionError:
         return None, "anida objetos o listas a demasiada profundidad", False
     return document, None, floats.seen
