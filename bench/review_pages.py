@@ -56,6 +56,7 @@ from bench.support import (
     sqlalchemy_url,
     staff_sign_in,
     throwaway_database,
+    vendor_awaiting_evidence,
     wait_healthy,
 )
 
@@ -250,17 +251,14 @@ def _real_flow(database: str) -> list[str]:
     workbook uploaded and examined (a third of them with wrong totals). Their folios."""
     from functools import partial
 
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
-    from core.clock import utcnow
     from core.db import make_engine, session_scope
     from core.security import hash_password
     from rules.identities import fake_persona
-    from schema import Organization, OrganizationKind, StaffRole, StaffUser
+    from schema import Organization, StaffRole, StaffUser
     from tests.review.reviewing import evaluation_cases, round_of, workbook
     from workflow.evidence import examine_submission, receive_evidence
-    from workflow.state_machine import Event, open_certification, transition
-    from workflow.testsets import create_test_set
 
     engine = make_engine(sqlalchemy_url(database))
     rng = random.Random(2026)
@@ -278,36 +276,28 @@ def _real_flow(database: str) -> list[str]:
         )
         session.commit()
     for n in range(REAL_FLOW):
+        rfc = fake_persona(rng, born_from=date(1960, 1, 1), born_to=date(1995, 12, 31)).rfc
         with Session(engine, expire_on_commit=False) as session:
-            rfc = fake_persona(rng, born_from=date(1960, 1, 1), born_to=date(1995, 12, 31)).rfc
-            vendor = Organization(
-                kind=OrganizationKind.DESARROLLADOR,
-                rfc=rfc,
-                razon_social=f"Nóminas de bench {n} <b>S.A.</b>",
-                email=f"{rfc.lower()}@bench.example",
-                sia_password_hash=hashed,
+            folio, _ = vendor_awaiting_evidence(
+                session, rfc, hashed, "bench.example", f"Nóminas de bench {n} <b>S.A.</b>"
             )
-            session.add(vendor)
-            session.flush()
-            cert = open_certification(session, vendor, actor="bench")
-            create_test_set(session, cert, vendor, 1, utcnow())
-            transition(session, cert, Event.TEST_SET_SENT, actor="bench")
             session.commit()
-        generated = round_of(engine, cert.folio)
+        generated = round_of(engine, folio)
         wrong = evaluation_cases(generated)[: 2 if n % 3 == 0 else 0]
         with Session(engine, expire_on_commit=False) as session:
+            vendor = session.exec(select(Organization).where(Organization.rfc == rfc)).one()
             received = receive_evidence(
                 session,
                 vendor,
-                cert.folio,
+                folio,
                 filename="evidencias.xlsx",
                 data=workbook(generated, wrong),
             )
             session.commit()
         assert received.submission.id is not None
         examined = examine_submission(partial(session_scope, engine), received.submission.id)
-        assert examined is not None and examined.verdict is not None, cert.folio
-        folios.append(cert.folio)
+        assert examined is not None and examined.verdict is not None, folio
+        folios.append(folio)
     engine.dispose()
     print(
         f"  {REAL_FLOW} certifications examined for real in {time.perf_counter() - started:.1f} s",

@@ -119,7 +119,7 @@ def staff_sign_in(client: httpx.Client, email: str, password: str) -> None:
 
 
 def vendor_awaiting_evidence(
-    session: Session, rfc: str, password_hash: str, domain: str
+    session: Session, rfc: str, password_hash: str, domain: str, razon_social: str | None = None
 ) -> tuple[str, GeneratedTestSet]:
     """A vendor (with that SIA password hash) whose certification has its round-1 test set
     sent and waits for evidence: the certification's folio and the test set as generated."""
@@ -132,7 +132,7 @@ def vendor_awaiting_evidence(
     vendor = Organization(
         kind=OrganizationKind.DESARROLLADOR,
         rfc=rfc,
-        razon_social=f"Desarrollador {rfc}",
+        razon_social=razon_social or f"Desarrollador {rfc}",
         email=f"{rfc.lower()}@{domain}",
         sia_password_hash=password_hash,
     )
