@@ -14,16 +14,16 @@ patrones and 10 s of load (what is not given explicitly).
    one generator, one file on disk, the import's few batches. Goal ≥ 50,000 avisos/s.
 2. **Plans.** After each step, ``VACUUM (ANALYZE) avisos``, then ``EXPLAIN (ANALYZE, BUFFERS)``
    of the page statement of ``workflow.avisos.service.avisos_page`` without filters (the same
-   SQLAlchemy select, compiled for psycopg: ``WHERE patron_nrp = $1 AND id > $2 ORDER BY
-   patron_nrp, id
-   LIMIT $3`` with 101 = a page of 100 and one more to know «hayMas»), prepared once and run
-   with a custom plan (the values known, psycopg's first executions) and with the generic plan
-   (what PostgreSQL may settle on once psycopg prepares the statement), for: the heaviest patrón
-   of the first step (its first page and a page from the middle of its avisos) and one of the
-   lightest. The same three at full size: the goal is that every plan uses
-   ``ix_avisos_patron_nrp_id`` and does the same work (shared buffers touched within ±2: one
-   more level of the B-tree); the planner's cost is compared too (same: within 25 %), but it moves
-   with the statistics ANALYZE samples, so it is shown, not judged.
+   SQLAlchemy select, compiled for psycopg: ``WHERE (patron_nrp, id) > ($1, $2) AND patron_nrp
+   <= $3 ORDER BY patron_nrp, id LIMIT $4`` with 101 = a page of 100 and one more to know
+   «hayMas»), prepared once and run with a custom plan (the values known, psycopg's first
+   executions) and with the generic plan (what PostgreSQL may settle on once psycopg prepares the
+   statement), for: the heaviest patrón of the first step (its first page and a page from the
+   middle of its avisos) and one of the lightest. The same three at full size: the goal is that
+   every plan reads only an index that starts with the patrón (no primary-key walk, no
+   sequential scan) and does the same work (shared buffers touched within ±2: one more level of
+   the B-tree); the planner's cost is compared too (same: within 25 %), but it moves with the
+   statistics ANALYZE samples, so it is shown, not judged.
 3. **Load.** ``--pares`` certified vendors (a certification taken to Certificada through the
    state machine), each with a patrón of its own and a vigente relationship; a quarter of the
    patrones are the heaviest, the rest a random spread drawn as a random aviso's patrón (so in
@@ -107,6 +107,9 @@ SESSIONS_PATH = "/api/v1/produccion/sesiones"
 AVISOS_PATH = "/api/v1/produccion/avisos"
 PAGE = 100
 INDEX = "ix_avisos_patron_nrp_id"
+# Indexes that start with the patrón: a plan through either reads only that patrón's avisos (the
+# (patrón, NSS, id) one, with a sort, is the planner's pick for a patrón with a handful).
+PATRON_INDEXES = frozenset({INDEX, "ix_avisos_patron_nrp_nss_id"})
 IMPORT_GOAL = 50_000.0  # avisos/s
 P99_GOAL_MS = 50.0
 RPS_GOAL = 1000.0
@@ -215,10 +218,11 @@ def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _walk(child)
 
 
-def _explain(conn: psycopg.Connection[Any], case: Case, mode: str) -> Plan:
+def _explain(conn: psycopg.Connection[Any], case: Case, mode: str, names: list[str]) -> Plan:
     conn.execute(sql.SQL("SET plan_cache_mode = {}").format(sql.Identifier(mode)))
-    execute = sql.SQL("EXECUTE pagina({}, {}, {})").format(
-        sql.Literal(case.nrp), sql.Literal(case.after), sql.Literal(PAGE + 1)
+    values = {"nrp": case.nrp, "after": case.after, "limit": PAGE + 1}
+    execute = sql.SQL("EXECUTE pagina({})").format(
+        sql.SQL(", ").join(sql.Literal(values[name]) for name in names)
     )
     as_json = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}").format(execute)
     conn.execute(as_json)  # warm: the figures are of a page whose blocks are cached
@@ -290,7 +294,7 @@ def _plans(database: str, cases: list[Case], size: str) -> Plans:
         conn.execute(sql.SQL("PREPARE pagina AS {}").format(sql.SQL(statement)))
         for case in cases:
             for mode in ("force_custom_plan", "force_generic_plan"):
-                plan = _explain(conn, case, mode)
+                plan = _explain(conn, case, mode, names)
                 plans[(case.label, mode)] = plan
                 print(f"  {case.label}, {mode.split('_')[1]} plan: {plan.summary()}")
                 if mode == "force_custom_plan":
@@ -307,7 +311,9 @@ def _compare(small: Plans, large: Plans, small_size: str, large_size: str) -> bo
     misses = 0
     for key, before in small.items():
         after = large[key]
-        indexed = all(INDEX in p.indexes and not p.seq_scan for p in (before, after))
+        indexed = all(
+            p.indexes and p.indexes <= PATRON_INDEXES and not p.seq_scan for p in (before, after)
+        )
         same_buffers = abs(after.buffers - before.buffers) <= BUFFER_SLACK
         same_cost = before.cost / COST_SLACK <= after.cost <= before.cost * COST_SLACK
         misses += not (indexed and same_buffers)
@@ -315,11 +321,12 @@ def _compare(small: Plans, large: Plans, small_size: str, large_size: str) -> bo
             f"  {key[0]}, {key[1].split('_')[1]}: buffers {before.buffers} → {after.buffers} "
             f"(same: {'yes' if same_buffers else 'NO'}), planner cost {before.cost:.2f} → "
             f"{after.cost:.2f} (same: {'yes' if same_cost else 'no'}), "
-            f"{before.ms:.3f} → {after.ms:.3f} ms; {INDEX} at both: "
+            f"{before.ms:.3f} → {after.ms:.3f} ms; an index on the patrón at both: "
             f"{'yes' if indexed else 'NO'}"
         )
     goal = (
-        f"every page plan uses {INDEX} and does the same work at {small_size} and {large_size} "
+        "every page plan reads an index on the patrón (no other) and does the same work at "
+        f"{small_size} and {large_size} "
         f"(buffers within ±{BUFFER_SLACK})"
     )
     record("avisos pages: plans that miss the goal", misses, "plans", goal, misses == 0)

@@ -90,23 +90,34 @@ def _page_select(nss: bool, clase: bool, desde: bool, hasta: bool) -> _Page:
     # One statement object per combination of filters, so that SQLAlchemy compiles each once and
     # every page only binds values. The content comes as its text, parsed by orjson: the JSON
     # type's own parsing was a good part of a page's CPU.
-    statement = (
-        sa.select(col(Aviso.id), col(Aviso.folio), sa.cast(col(Aviso.content), sa.Text))
-        .where(col(Aviso.patron_nrp) == sa.bindparam("nrp"), col(Aviso.id) > sa.bindparam("after"))
-        # The same order as by id alone (one patrón), said so that the planner reads the
-        # (patron_nrp, id) index instead of walking the whole table by id for a large patrón.
-        .order_by(col(Aviso.patron_nrp), col(Aviso.id))
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-    )
+    nrp, id_ = col(Aviso.patron_nrp), col(Aviso.id)
+    statement = sa.select(id_, col(Aviso.folio), sa.cast(col(Aviso.content), sa.Text))
     if nss:
-        statement = statement.where(col(Aviso.nss) == sa.bindparam("nss"))
+        # One worker's avisos: few among the patrón's, so no plan but the (patrón, NSS, id)
+        # index looks cheap.
+        statement = statement.where(
+            nrp == sa.bindparam("nrp"), col(Aviso.nss) == sa.bindparam("nss")
+        ).where(id_ > sa.bindparam("after"))
+    else:
+        # "patrón = nrp and id > after" said as a range of (patrón, id) that ends at the patrón:
+        # with an equality the planner knows the order by patrón is constant and may walk the
+        # primary key in id order, filtering by patrón; on a small table its estimates prefer
+        # that for a heavy patrón, and for one whose avisos came late in a large table that walk
+        # reads millions of rows. Nothing but the (patrón, id) index gives this range in order.
+        statement = statement.where(
+            sa.tuple_(nrp, id_)
+            > sa.tuple_(
+                sa.bindparam("nrp", type_=sa.String()), sa.bindparam("after", type_=sa.BigInteger())
+            ),
+            nrp <= sa.bindparam("nrp"),
+        )
     if clase:
         statement = statement.where(col(Aviso.clase) == sa.bindparam("clase"))
     if desde:
         statement = statement.where(col(Aviso.fecha_aviso) >= sa.bindparam("desde"))
     if hasta:
         statement = statement.where(col(Aviso.fecha_aviso) <= sa.bindparam("hasta"))
-    return statement
+    return statement.order_by(nrp, id_).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def page_select(query: AvisosQuery) -> _Page:

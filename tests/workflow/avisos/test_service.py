@@ -11,6 +11,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -20,7 +21,7 @@ from schema import Aviso, AvisoClase, Organization
 from tests.workflow.relationships.helpers import make_patron, make_relationship, make_vendor
 from workflow.avisos.gate import check_pair
 from workflow.avisos.imports import serialize_imports
-from workflow.avisos.service import AvisosQuery, avisos_page
+from workflow.avisos.service import AvisosQuery, avisos_page, page_select
 from workflow.state_machine import Event, open_certification, transition
 
 CERTIFIED = (Event.TEST_SET_SENT, Event.EVIDENCE_ACCEPTED, Event.APPROVED, Event.TERMS_SIGNED)
@@ -117,3 +118,55 @@ def test_paging_while_importing_never_skips_nor_repeats(engine: Engine) -> None:
         session.add(_aviso(3_000_000, nrp))
         session.commit()
     assert [a["folio"] for a in _page(engine, ids, cursor)["avisos"]] == ["0003000000"]  # type: ignore[attr-defined]
+
+
+def _plan_indexes(engine: Engine, query: AvisosQuery, nrp: str) -> tuple[set[str], set[str]]:
+    """The indexes and the node types of the page's plan with these values (a custom plan, as
+    psycopg's first executions of a statement get)."""
+    statement = page_select(query).params(nrp=nrp, after=0, limit=query.limite + 1, nss=query.nss)
+    text = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {text}").scalar_one()
+    nodes, indexes = set(), set()
+    stack = [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.add(node["Node Type"])
+        if "Index Name" in node:
+            indexes.add(node["Index Name"])
+        stack += node.get("Plans", [])
+    return indexes, nodes
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_page_reads_only_the_patrons_avisos_whatever_the_statistics(engine: Engine) -> None:
+    """On a small table where a heavy patrón holds a tenth of the avisos, the planner's estimates
+    make walking the primary key in id order (filtering by patrón) look cheaper than the
+    patrón's index; on a large table that walk reads millions of rows. A page's plan reads only
+    an index that starts with the patrón."""
+    heavy, rng = "Y5412345107", random.Random(7)
+    rows = [
+        {
+            "folio": f"{n:010d}",
+            "patron_nrp": heavy if n % 9 == 0 else f"A{rng.randrange(2_000):010d}",
+            "nss": f"{rng.randrange(10**11):011d}",
+            "fecha_aviso": date(2026, 1, 1) + timedelta(days=n % 300),
+            "clase": AvisoClase.RETENCION,
+            "tipo_clave": "01",
+            "content": {"folio": f"{n:010d}"},
+        }
+        for n in range(10_000)
+    ]
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Aviso), rows)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE avisos")
+    patron_indexes = {"ix_avisos_patron_nrp_id", "ix_avisos_patron_nrp_nss_id"}
+    for query in (
+        AvisosQuery(),
+        AvisosQuery(limite=1000),
+        AvisosQuery(nss=rows[0]["nss"]),  # type: ignore[arg-type]
+    ):
+        indexes, nodes = _plan_indexes(engine, query, heavy)
+        assert indexes and indexes <= patron_indexes, (query, indexes)
+        assert "Seq Scan" not in nodes, (query, nodes)
