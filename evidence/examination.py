@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence.checks import CheckResult, check_evidence
 from evidence.reading import WorkbookReading, read_workbook
-from evidence.storable import storable
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +66,11 @@ class Examination:
         """The examination as plain data (dicts, lists, text, numbers, bytes): the JSON forms of
         the reading and the checks, and the bytes the reading's form leaves out."""
         screenshots, cfdi = self.reading.contents()
-        # Made storable here, in the reader process: what the parent rebuilds from the record
-        # (the reading it stores, the findings, the emails) holds nothing a database refuses.
         return {
-            "reading": storable(self.reading.to_json()),
+            "reading": self.reading.to_json(),
             "screenshots": screenshots,
             "cfdi": cfdi,
-            "checks": storable(self.checks.to_json()) if self.checks else None,
+            "checks": self.checks.to_json() if self.checks else None,
             "check_failed": self.check_failed,
         }
 

@@ -11,26 +11,25 @@ memory nor drifts from a fresh one.
 
 Frames on the pipes: the parent sends ``>II`` (header length, workbook length), a JSON header
 (file name, round documents) and the workbook; a reader answers ``>QI`` (its address-space growth
-since it became ready, pickle length) and the pickled examination record. A reader announces that
-it is ready with an empty answer, and exits when its stdin closes (its parent is gone or retired
-it).
+since it became ready, answer length) and the answer. A reader announces that it is ready with an
+empty answer, and exits when its stdin closes (its parent is gone or retired it).
 
-The answer is ``Examination.to_record``: plain data, the JSON form of the reading (what the
-caller stores) and of the checks, and the screenshots' and CFDI's bytes. The parent rebuilds the
-examination from it with an unpickler that loads no class or function at all, so a reader that
-hostile bytes took over can send wrong data but never make the parent run anything. The record is
-also what costs least to send: typed rows of Decimals and dates pickle several times slower than
-their text, and the parent needs their text anyway.
+The answer is ``Examination.to_record``: ``>I?`` (the JSON's length, and whether it holds
+integers past 64 bits), the record as JSON text (the reading and the checks, as the caller stores
+them, and the length of each screenshot and CFDI), then those files' bytes. JSON, not pickle: a
+reader that hostile bytes took over can send wrong data but never make the parent run anything.
+It is also what costs least: the reader writes it once with orjson, which is at the same time the
+check that it holds nothing a database refuses (``evidence.storable``), in a fifth of the time
+pickle took; the parent reads it with orjson as fast as pickle loaded, or, when it holds integers
+past 64 bits (which orjson would make floats), with the standard library.
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import json
 import logging
 import os
-import pickle
 import resource
 import selectors
 import signal
@@ -44,9 +43,12 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+import orjson
+
 from evidence.examination import Examination, RoundDocuments, examine
 from evidence.formats.cfdi_schema import cfdi_schema
 from evidence.limits import MIB
+from evidence.storable import storable_json
 
 DEFAULT_MAX_FILES = 200
 DEFAULT_MAX_GROWTH_BYTES = 256 * MIB
@@ -61,27 +63,50 @@ _ANSWER = struct.Struct(">QI")
 _OUTPUT_TAIL = 4000
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    """Loads plain data only: the reader handled hostile data, so its answer may name no global
-    (a class, a function, ``os.system``) for the parent to call."""
+# The record's length, and whether it holds integers past 64 bits (``StorableJson``).
+_RECORD = struct.Struct(">I?")
 
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"{module}.{name}: an answer holds plain data only")
+
+def answer_of(examination: Examination) -> bytes:
+    """The answer that ``load_examination`` rebuilds ``examination`` from."""
+    record = examination.to_record()
+    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
+    record["lengths"] = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
+    text, wide_integers = storable_json(record)
+    return b"".join([_RECORD.pack(len(text), wide_integers), text, *screenshots, *cfdi])
+
+
+def _files(view: memoryview, start: int, lengths: Any) -> tuple[list[bytes], int]:
+    """The files of ``lengths`` from ``start`` on, and where they end; ValueError if they
+    overrun the answer."""
+    if not isinstance(lengths, list):
+        raise ValueError("lengths are not a list")
+    files = []
+    for length in lengths:
+        if not (isinstance(length, int) and 0 <= length <= len(view) - start):
+            raise ValueError("a length that does not fit")
+        files.append(bytes(view[start : start + length]))
+        start += length
+    return files, start
 
 
 def load_examination(payload: bytes | bytearray) -> Examination | None:
     """The examination a reader sent back, or None if the payload is anything else."""
-    try:
-        record = _PlainUnpickler(io.BytesIO(payload)).load()
-        # Whatever a hostile payload makes the unpickler or the rebuilding raise.
-        return Examination.from_record(record) if isinstance(record, dict) else None
-    except Exception:
-        return None
-
-
-def answer_of(examination: Examination) -> bytes:
-    """The payload that ``load_examination`` rebuilds ``examination`` from."""
-    return pickle.dumps(examination.to_record(), protocol=pickle.HIGHEST_PROTOCOL)
+    with memoryview(payload) as view:
+        try:
+            size, wide_integers = _RECORD.unpack_from(view)
+            start = _RECORD.size + size
+            text = view[_RECORD.size : start]
+            record = json.loads(bytes(text)) if wide_integers else orjson.loads(text)
+            screenshot_lengths, cfdi_lengths = record.pop("lengths")
+            record["screenshots"], start = _files(view, start, screenshot_lengths)
+            record["cfdi"], start = _files(view, start, cfdi_lengths)
+            if start != len(view):
+                return None
+            return Examination.from_record(record)
+        except Exception:
+            # Whatever a hostile payload makes the parsing or the rebuilding raise.
+            return None
 
 
 class Lost(Enum):

@@ -11,7 +11,8 @@ read: ``evidence.tabs.json_responses``.)
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -37,15 +38,27 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-def storable(value: Any) -> Any:
-    """``value`` (JSON-ready data) with NUL and lone surrogates replaced (see the module); the
-    same object when it holds neither, which is nearly always."""
+class StorableJson(NamedTuple):
+    text: bytes  # compact UTF-8 JSON
+    # It holds an integer past 64 bits, which orjson would read back as a float: read it with
+    # the standard library, whose integers are exact.
+    wide_integers: bool
+
+
+def storable_json(value: Any) -> StorableJson:
+    """``value`` (JSON-ready data) as JSON text, with NUL and lone surrogates replaced (see the
+    module). What the reader process sends its parent: encoding it is also the check, so clean
+    data, nearly always, is walked once, by orjson."""
     try:
-        # orjson refuses lone surrogates (and integers past 64 bits, which are fine to store:
-        # those take the walk for nothing) and escapes NUL as \u0000. A literal backslash
-        # before "u0000" in some text also matches, and costs only the walk.
-        if b"\\u0000" not in orjson.dumps(value):
-            return value
+        text = orjson.dumps(value)
+        # A literal backslash before "u0000" in some text also matches, and costs only the walk.
+        if b"\\u0000" not in text:
+            return StorableJson(text, wide_integers=False)
     except orjson.JSONEncodeError:
-        pass
-    return _cleaned(value)
+        pass  # a lone surrogate, or an integer past 64 bits (fine to store)
+    cleaned = _cleaned(value)
+    try:
+        return StorableJson(orjson.dumps(cleaned), wide_integers=False)
+    except orjson.JSONEncodeError:
+        text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
+        return StorableJson(text, wide_integers=True)

@@ -10,8 +10,10 @@ import io
 import json
 import os
 import pickle
+import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from evidence import guard
 from evidence.examination import examine
@@ -102,30 +104,70 @@ def _calling(module: str, name: str, argument: str) -> bytes:
     return pickle.PROTO + b"\x04" + call + pickle.REDUCE + pickle.STOP
 
 
-def test_an_answer_may_hold_plain_data_only(tmp_path: Path) -> None:
-    assert load_examination(pickle.dumps(os.system)) is None
-    assert load_examination(pickle.dumps({"not": "an examination"})) is None
-    assert load_examination(b"garbage") is None
+def _answer(record: Any, files: bytes = b"", *, wide: bool = False) -> bytes:
+    """An answer as a reader frames one: ``record`` as JSON, then ``files``; ``wide``: the
+    JSON holds integers past 64 bits."""
+    text = json.dumps(record).encode()
+    return struct.pack(">I?", len(text), wide) + text + files
+
+
+def test_an_answer_is_data_never_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    # Reached through a module of this package, or a class of it that does more than hold data.
-    assert load_examination(_calling("evidence.guard", "os.system", f"touch {marker}")) is None
-    assert load_examination(_calling("evidence.reader_pool", "Path.touch", str(marker))) is None
-    assert load_examination(_calling("evidence.reader_pool", "ReaderPool", "1")) is None
+    for hostile in (
+        pickle.dumps(os.system),
+        _calling("evidence.guard", "os.system", f"touch {marker}"),
+        _calling("evidence.reader_pool", "Path.touch", str(marker)),
+        b"garbage",
+        b"",
+        _answer({"not": "an examination"}),
+        _answer([1, 2]),
+    ):
+        assert load_examination(hostile) is None
     assert not marker.exists()
     examination = examine(fixture("excel_raw.xlsx"))
-    # Not even this package's own data classes: the answer is the examination's record.
     assert load_examination(pickle.dumps(examination)) is None
     assert load_examination(answer_of(examination)) == examination
 
 
 def test_an_answer_whose_parts_do_not_fit_is_refused() -> None:
-    record = examine(fixture("excel_raw.xlsx")).to_record()
-    assert record["screenshots"]
-    assert load_examination(pickle.dumps({**record, "screenshots": []})) is None
-    shrunk = [data[:-1] for data in record["screenshots"]]
-    assert load_examination(pickle.dumps({**record, "screenshots": shrunk})) is None
-    assert load_examination(pickle.dumps({**record, "check_failed": "no"})) is None
-    assert load_examination(pickle.dumps({**record, "reading": {}})) is None
+    examination = examine(fixture("excel_raw.xlsx"))
+    record = examination.to_record()
+    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
+    assert screenshots
+    files = b"".join(screenshots + cfdi)
+    lengths = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
+    assert load_examination(_answer({**record, "lengths": lengths}, files)) == examination
+    for wrong in (
+        [[], lengths[1]],  # files left over
+        [[n - 1 for n in lengths[0]], lengths[1]],  # files left over, each shrunk
+        [[*lengths[0][:-1], lengths[0][-1] + 1], lengths[1]],  # past the end
+        [[-1], lengths[1]],
+        [["1"], lengths[1]],
+        [lengths[0]],
+        "1",
+    ):
+        assert load_examination(_answer({**record, "lengths": wrong}, files)) is None
+    assert load_examination(_answer({**record, "lengths": lengths}, files[:-1])) is None
+    assert load_examination(_answer({**record, "lengths": lengths}, files + b"x")) is None
+    shrunk = [[len(data) - 1 for data in screenshots], lengths[1]]
+    trimmed = b"".join(data[:-1] for data in screenshots) + b"".join(cfdi)
+    assert load_examination(_answer({**record, "lengths": shrunk}, trimmed)) is None  # not images
+    for field, value in (("check_failed", "no"), ("reading", {})):
+        answer = _answer({**record, field: value, "lengths": lengths}, files)
+        assert load_examination(answer) is None
+
+
+def test_integers_past_64_bits_come_back_exactly() -> None:
+    examination = examine(fixture("excel_raw.xlsx"))
+    record = examination.to_record()
+    record["reading"]["tabs"]["1"]["documents"][0]["document"]["enorme"] = 10**30
+    # As a reader that had read such a number in a vendor's JSON response would send it.
+    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
+    lengths = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
+    answer = _answer({**record, "lengths": lengths}, b"".join(screenshots + cfdi), wide=True)
+    rebuilt = load_examination(answer)
+    assert rebuilt is not None
+    assert rebuilt.reading.to_json()["tabs"]["1"]["documents"][0]["document"]["enorme"] == 10**30
 
 
 def test_the_parent_stores_what_the_reader_wrote() -> None:

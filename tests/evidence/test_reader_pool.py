@@ -1,7 +1,7 @@
 """The reader pool: readers reused and recycled, and every way a reader can fail costs only it.
 
 Failures that no honest workbook provokes on demand (a reader that hangs, dies, bloats or answers
-with a hostile pickle) are injected into real reader processes by a ``sitecustomize`` module on
+with a hostile answer) are injected into real reader processes by a ``sitecustomize`` module on
 their PYTHONPATH: it wraps ``examine`` and acts on the file name.
 """
 
@@ -35,11 +35,13 @@ import pickle
 import time
 
 import evidence.examination
+import evidence.storable
 
 _examine = evidence.examination.examine
 _check = evidence.examination.check_evidence
-_dumps = pickle.dumps
+_storable_json = evidence.storable.storable_json
 _kept = []
+_hostile = []
 
 
 class Hostile:
@@ -55,8 +57,8 @@ def examine(data, *, filename=None, against=None):
         os._exit(70)
     elif fault == "engorda":  # "engorda <MiB>": keeps that much memory
         _kept.append(bytearray(int(amount) * 1024 * 1024))
-    elif fault == "hostil":
-        pickle.dumps = lambda *args, **kwargs: _dumps(Hostile())
+    elif fault == "hostil":  # answers with a pickle that would run a command instead of JSON
+        _hostile.append(True)
     return _examine(data, filename=filename, against=against)
 
 
@@ -66,14 +68,20 @@ def check_evidence(reading, **documents):
     return _check(reading, **documents)
 
 
+def storable_json(value):
+    return (pickle.dumps(Hostile()), False) if _hostile else _storable_json(value)
+
+
+# Before the reader imports them (it runs as __main__, so its own module cannot be patched).
 evidence.examination.examine = examine
 evidence.examination.check_evidence = check_evidence
+evidence.storable.storable_json = storable_json
 '''
 
 
 @pytest.fixture
 def faulty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Readers started from now on carry the faults; the marker a hostile pickle would create."""
+    """Readers started from now on carry the faults; the marker a hostile answer would create."""
     (tmp_path / "sitecustomize.py").write_text(FAULTS)
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
@@ -220,7 +228,7 @@ def test_each_file_has_a_fresh_readers_headroom(pool: ReaderPool, faulty: Path) 
         assert served(pool, "engorda 96", memory_bytes=300 * MIB)
 
 
-def test_a_hostile_pickle_from_a_reader_is_refused(pool: ReaderPool, faulty: Path) -> None:
+def test_a_hostile_answer_from_a_reader_is_refused(pool: ReaderPool, faulty: Path) -> None:
     examine(pool)
     (pid,) = pool.pids()
     failed = failure(pool, "hostil")
