@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException, status
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from evidence.findings import BLOCKING_CODES
@@ -21,6 +22,9 @@ from workflow.evidence import receive_evidence
 from workflow.refusals import UploadRefused
 
 BLOCKING = frozenset(code.value for code in BLOCKING_CODES)
+# Loads a submission without its reading: megabytes of JSON that neither a status nor a review's
+# findings show, read again on every poll.
+WITHOUT_READING = defer(cast("QueryableAttribute[Any]", EvidenceSubmission.reading))
 
 
 def submission_status(session: Session, submission: EvidenceSubmission) -> EstadoEvidencia:

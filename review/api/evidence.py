@@ -19,7 +19,7 @@ from review.api.models.errors import INVALID, THROTTLED, error_responses
 from review.api.models.evidence import EstadoEvidencia, EvidenciaRecibida
 from review.deps import DbSession, client_address
 from review.inputs import DbId, Text, refuse_control_characters
-from review.intake import store_upload, submission_status
+from review.intake import WITHOUT_READING, store_upload, submission_status
 from review.uploads import read_upload
 from schema import Certification, EvidenceSubmission, Organization
 from workflow.throttle import Door, throttled
@@ -170,6 +170,7 @@ def get_evidence(
 ) -> EstadoEvidencia:
     submission = session.exec(
         select(EvidenceSubmission)
+        .options(WITHOUT_READING)
         .join(Certification, col(Certification.id) == EvidenceSubmission.certification_id)
         .where(EvidenceSubmission.id == submission_id, Certification.vendor_id == vendor.id)
     ).first()

@@ -19,6 +19,7 @@ from review.api.models.review import (
 )
 from review.deps import DbSession, StaffApi
 from review.inputs import DbId
+from review.intake import WITHOUT_READING
 from schema import Certification, EvidenceSubmission, Finding, Organization, TestSet
 
 router = routing.router(tags=["revisión"])
@@ -42,7 +43,7 @@ def submission_review(
     _staff: StaffApi,
     submission_id: Annotated[DbId, Path(description="Identificador de la evidencia")],
 ) -> RevisionEvidencia:
-    submission = session.get(EvidenceSubmission, submission_id)
+    submission = session.get(EvidenceSubmission, submission_id, options=[WITHOUT_READING])
     if submission is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No existe esa evidencia.")
     certification = session.get(Certification, submission.certification_id)

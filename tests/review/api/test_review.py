@@ -1,8 +1,13 @@
 """The reviewers' view of a submission: staff only, the same keys before and after its
 examination, every finding with its origin and the per-case explanations."""
 
+from typing import Any
+
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session
+
+from core.db import get_engine
 
 from review.app import create_app
 from schema import EvidenceSubmission
@@ -67,3 +72,31 @@ def test_review_body_before_and_after_the_examination(engine, folio, reviewer):
         "detail": "No existe esa evidencia."
     }
     assert client.get("/api/v1/revision/evidencias/uno").status_code == 422
+
+
+def test_polling_a_submission_never_reads_its_reading(engine, folio, reviewer):
+    """The reading (megabytes of JSON for a full workbook) is shown by neither the review's
+    answer nor the vendor's status, which clients poll until the verdict comes."""
+    client = TestClient(create_app())
+    uploaded = client.post(
+        f"/api/v1/certificaciones/{folio}/evidencias",
+        files={"archivo": ("evidencias.xlsx", GOOD, "application/octet-stream")},
+        auth=(RFC, PASSWORD),
+    )
+    submission_id = uploaded.json()["id"]
+    examine(submission_id)
+    sign_in(client)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    try:
+        review = client.get(f"/api/v1/revision/evidencias/{submission_id}")
+        status = client.get(f"/api/v1/evidencias/{submission_id}", auth=(RFC, PASSWORD))
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", record)
+    assert review.status_code == 200 and status.status_code == 200
+    reads = [s for s in statements if "FROM evidence_submissions" in s]
+    assert reads and not [s for s in reads if "evidence_submissions.reading" in s]
