@@ -8,7 +8,6 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from core.db import get_engine
-
 from review.app import create_app
 from schema import EvidenceSubmission
 from tests.review.staff import sign_in
