@@ -96,8 +96,10 @@ def _page_select(nss: bool, clase: bool, desde: bool, hasta: bool) -> _Page:
         # One worker's avisos: few among the patrón's, so no plan but the (patrón, NSS, id)
         # index looks cheap.
         statement = statement.where(
-            nrp == sa.bindparam("nrp"), col(Aviso.nss) == sa.bindparam("nss")
-        ).where(id_ > sa.bindparam("after"))
+            nrp == sa.bindparam("nrp"),
+            col(Aviso.nss) == sa.bindparam("nss"),
+            id_ > sa.bindparam("after"),
+        )
     else:
         # "patrón = nrp and id > after" said as a range of (patrón, id) that ends at the patrón:
         # with an equality the planner knows the order by patrón is constant and may walk the
