@@ -11,10 +11,11 @@ read: ``evidence.tabs.json_responses``.)
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 import orjson
+
+from rules.json_text import compact_json
 
 REPLACEMENT = "\ufffd"
 
@@ -40,8 +41,8 @@ def _cleaned(value: Any) -> Any:
 
 class StorableJson(NamedTuple):
     text: bytes  # compact UTF-8 JSON
-    # It holds an integer past 64 bits, which orjson would read back as a float: read it with
-    # the standard library, whose integers are exact.
+    # Written by the standard library: it may hold integers past 64 bits, which orjson would
+    # read back as floats; read it with the standard library, whose integers are exact.
     wide_integers: bool
 
 
@@ -56,9 +57,4 @@ def storable_json(value: Any) -> StorableJson:
             return StorableJson(text, wide_integers=False)
     except orjson.JSONEncodeError:
         pass  # a lone surrogate, or an integer past 64 bits (fine to store)
-    cleaned = _cleaned(value)
-    try:
-        return StorableJson(orjson.dumps(cleaned), wide_integers=False)
-    except orjson.JSONEncodeError:
-        text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
-        return StorableJson(text, wide_integers=True)
+    return StorableJson(*compact_json(_cleaned(value)))

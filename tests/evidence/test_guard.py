@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence import guard
-from evidence.examination import examine
+from evidence.examination import Examination, examine
 from evidence.findings import Code
 from evidence.guard import examine_guarded
 from evidence.limits import MIB
@@ -111,6 +111,15 @@ def _answer(record: Any, files: bytes = b"", *, wide: bool = False) -> bytes:
     return struct.pack(">I?", len(text), wide) + text + files
 
 
+def _parts(examination: Examination) -> tuple[dict[str, Any], bytes, list[list[int]]]:
+    """``examination``'s record without its files, the files one after another, and the
+    lengths of the screenshots and of the CFDI."""
+    record = examination.to_record()
+    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
+    lengths = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
+    return record, b"".join(screenshots + cfdi), lengths
+
+
 def test_an_answer_is_data_never_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for hostile in (
@@ -131,11 +140,9 @@ def test_an_answer_is_data_never_code(tmp_path: Path) -> None:
 
 def test_an_answer_whose_parts_do_not_fit_is_refused() -> None:
     examination = examine(fixture("excel_raw.xlsx"))
-    record = examination.to_record()
-    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
+    record, files, lengths = _parts(examination)
+    screenshots = examination.reading.contents()[0]
     assert screenshots
-    files = b"".join(screenshots + cfdi)
-    lengths = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
     assert load_examination(_answer({**record, "lengths": lengths}, files)) == examination
     for wrong in (
         [[], lengths[1]],  # files left over
@@ -150,7 +157,7 @@ def test_an_answer_whose_parts_do_not_fit_is_refused() -> None:
     assert load_examination(_answer({**record, "lengths": lengths}, files[:-1])) is None
     assert load_examination(_answer({**record, "lengths": lengths}, files + b"x")) is None
     shrunk = [[len(data) - 1 for data in screenshots], lengths[1]]
-    trimmed = b"".join(data[:-1] for data in screenshots) + b"".join(cfdi)
+    trimmed = b"".join(data[:-1] for data in screenshots) + files[sum(lengths[0]) :]
     assert load_examination(_answer({**record, "lengths": shrunk}, trimmed)) is None  # not images
     for field, value in (("check_failed", "no"), ("reading", {})):
         answer = _answer({**record, field: value, "lengths": lengths}, files)
@@ -158,13 +165,10 @@ def test_an_answer_whose_parts_do_not_fit_is_refused() -> None:
 
 
 def test_integers_past_64_bits_come_back_exactly() -> None:
-    examination = examine(fixture("excel_raw.xlsx"))
-    record = examination.to_record()
-    record["reading"]["tabs"]["1"]["documents"][0]["document"]["enorme"] = 10**30
+    record, files, lengths = _parts(examine(fixture("excel_raw.xlsx")))
     # As a reader that had read such a number in a vendor's JSON response would send it.
-    screenshots, cfdi = record.pop("screenshots"), record.pop("cfdi")
-    lengths = [[len(data) for data in screenshots], [len(data) for data in cfdi]]
-    answer = _answer({**record, "lengths": lengths}, b"".join(screenshots + cfdi), wide=True)
+    record["reading"]["tabs"]["1"]["documents"][0]["document"]["enorme"] = 10**30
+    answer = _answer({**record, "lengths": lengths}, files, wide=True)
     rebuilt = load_examination(answer)
     assert rebuilt is not None
     assert rebuilt.reading.to_json()["tabs"]["1"]["documents"][0]["document"]["enorme"] == 10**30
